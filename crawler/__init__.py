@@ -1,0 +1,1 @@
+"""The Scrapy project: discovery of annual reports on county and township portals."""

@@ -1,0 +1,1 @@
+"""Parsers: pure functions from the bytes of one document to the canonical record."""
