@@ -1,0 +1,159 @@
+"""One document's bytes → the canonical record: sniff the content, read it, parse it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from functools import partial
+
+from parsers import cells, checks, classify, html, labels, metadata, pdf, sections, docx
+from parsers.deadline import Deadline, TimeCapExceeded
+from parsers.tables import read_tables, template_without_numbers
+from parsers.version import PARSER_VERSION
+
+SCHEMA_VERSION = 1
+TIME_CAP_SECONDS = 20.0
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+_MIN_TEXT_CHARS = 40  # a page with less main text than this and images is an image report
+
+
+def _record(body: bytes, url: str | None, content_type: str | None) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION, "parser_version": PARSER_VERSION,
+        "title": None, "organ": None, "organ_level": "unknown", "report_year": None,
+        "published_on": None, "signed_on": None, "table_format": None,
+        "sections": {}, "values": {}, "inferred": [], "checks": [], "warnings": [],
+        "source": {"url": url, "content_type": content_type, "sha256": hashlib.sha256(body).hexdigest()},
+        "kind": "unreadable", "reason": "", "text": "", "attachments": [],
+    }
+
+
+def parse_document(body: bytes, url: str | None = None, content_type: str | None = None,
+                   time_cap: float = TIME_CAP_SECONDS) -> dict:
+    """The record of one document; never raises on bad input (kind ``unreadable`` + reason)."""
+    if not isinstance(body, (bytes, bytearray)):
+        record = _record(b"", url, content_type)
+        record["reason"] = f"expected bytes, got {type(body).__name__}"
+        return record
+    body = bytes(body)
+    record = _record(body, url, content_type)
+    deadline = Deadline(time_cap)
+    try:
+        _dispatch(body, url, content_type, record, deadline)
+    except TimeCapExceeded as exc:
+        record = _record(body, url, content_type)  # nothing half-parsed survives
+        record["reason"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure of a reader on bad bytes is "unreadable"
+        record = _record(body, url, content_type)
+        record["reason"] = f"{_sniff_name(body)} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+    return record
+
+
+def _sniff_name(body: bytes) -> str:
+    if body[:1024].find(b"%PDF") >= 0:
+        return "PDF"
+    if body.startswith(b"PK"):
+        return "ZIP/DOCX"
+    return "document"
+
+
+def _dispatch(body: bytes, url: str | None, content_type: str | None, record: dict, deadline: Deadline) -> None:
+    ctype = (content_type or "").lower()
+    if not body.strip():
+        record["reason"] = "empty body"
+        return
+    if body[:1024].find(b"%PDF-") >= 0:
+        _parse_pdf(body, record, deadline)
+    elif body.startswith(b"PK\x03\x04"):
+        _parse_zip(body, record, deadline)
+    elif body.startswith(b"\xd0\xcf\x11\xe0"):
+        record.update(kind="unsupported", reason="OLE compound file (DOC/WPS/XLS): not read by this parser")
+    elif body.startswith(_IMAGE_MAGIC):
+        record.update(kind="image_only", reason="the document is an image")
+    elif "html" in ctype or html.looks_like_html(body):
+        _parse_html(body, url, content_type, record, deadline)
+    else:
+        text = html.decode(body, content_type)
+        bad = sum(1 for ch in text[:4000] if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n\f"))
+        if bad > max(8, len(text[:4000]) // 50):
+            record["reason"] = "not text: undecodable bytes or control characters"
+            return
+        _parse_text(text, cells.text_lines(text), record, meta={}, html_title=None)
+
+
+def _parse_zip(body: bytes, record: dict, deadline: Deadline) -> None:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+    except zipfile.BadZipFile as exc:
+        record["reason"] = f"truncated or damaged ZIP/DOCX: {exc}"
+        return
+    if "word/document.xml" in names:
+        text, table_lines = docx.read(body, deadline)
+        _parse_text(text, table_lines, record, meta={}, html_title=None, fallback=partial(cells.text_lines, text))
+    elif any(n.startswith("xl/") for n in names):
+        record.update(kind="unsupported", reason="XLSX spreadsheet: not read by this parser")
+    else:
+        record.update(kind="unsupported", reason="ZIP archive that is not a DOCX")
+
+
+def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
+    content = pdf.read(body, deadline)
+    if content.chars == 0:
+        record.update(kind="image_only", reason=f"PDF of {content.pages} pages without a text layer")
+        return
+    _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
+                fallback=partial(cells.spaced_text_lines, content.text))
+
+
+def _parse_html(body: bytes, url: str | None, content_type: str | None, record: dict, deadline: Deadline) -> None:
+    page = html.read(body, url, content_type)
+    deadline.check()
+    record["attachments"] = page.attachments
+    # trafilatura turns tabs into spaces: text-layout tables are read from the page's own text
+    page_cells = partial(cells.text_lines, "\n".join(page.page_lines))
+    text = labels.to_simplified(page.main_text)
+    if len(re.sub(r"\s", "", text)) < _MIN_TEXT_CHARS and page.images:
+        title = metadata.find_title([], page.meta, page.headline or page.html_title)
+        record.update(kind="image_only", title=title, text=text,
+                      reason=f"the main content is {page.images} image(s) and almost no text")
+        return
+    _parse_text(page.main_text, page.table_lines, record, meta=page.meta,
+                html_title=page.headline or page.html_title, fallback=page_cells, page_lines=page.page_lines)
+
+
+def _parse_text(raw_text: str, lines: list[cells.Line], record: dict, *, meta: dict[str, str],
+                html_title: str | None, fallback: Callable[[], list[cells.Line]] | None = None,
+                page_lines: list[str] | None = None) -> None:
+    text = labels.to_simplified(raw_text)
+    text_lines = [line for line in text.split("\n") if line.strip()]
+    tables = read_tables(cells.rows(lines))
+    if not tables.found and fallback is not None:
+        tables = read_tables(cells.rows(fallback()))
+    if not tables.found:
+        tables = template_without_numbers(text) or tables
+    positions = sections.heading_positions(text_lines)
+    first = min(positions.values(), default=len(text_lines))
+    last = max(positions.values(), default=0)
+    header_lines = labels.to_simplified("\n".join(page_lines)).split("\n") if page_lines else text_lines
+    page_first = min(sections.heading_positions(header_lines).values(), default=len(header_lines))
+    record["sections"] = sections.split(text_lines, positions)
+    found = metadata.extract(text_lines, text, {k: labels.to_simplified(v) for k, v in meta.items()},
+                             labels.to_simplified(html_title) if html_title else None, first, last,
+                             record["sections"]["overview"])
+    if page_lines:
+        found["published_on"] = metadata.published_on(header_lines, meta, page_first) or found["published_on"]
+        if not found["organ"]:
+            found["organ"] = metadata.organ_from_page(header_lines, meta)
+            found["organ_level"] = metadata.organ_level(found["organ"])
+    record.update(found)
+    record["text"] = raw_text
+    kind, reason = classify.classify(found["title"] or html_title, "\n".join(text_lines[:5]), tables.found)
+    record.update(kind=kind, reason=reason)
+    if kind != "report":
+        return
+    values, inferred = checks.infer(tables.values, tables.short_rows, tables.other_handling_rows)
+    record.update(table_format=tables.table_format, values=values, inferred=inferred,
+                  checks=checks.run_checks(values, tables.other_handling_rows), warnings=tables.warnings)

@@ -1,0 +1,133 @@
+"""Every label pattern the parser matches, in one module (the parser's "xpaths.py").
+
+Patterns are written against *normalised* text (see ``normalise``): Simplified script,
+NFKC (half-width brackets, ASCII digits), no whitespace, straight quotes. Canonical
+labels and keys live in ``parsers/keys.py``; here are only the ways real reports print them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import zhconv
+
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": "[", "〕": "]"})
+
+
+def to_simplified(text: str) -> str:
+    return zhconv.convert(text, "zh-hans")
+
+
+def normalise(text: str) -> str:
+    """The form every label is matched in (the caller converts the script first)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+
+
+# --- cell values ------------------------------------------------------------------------
+PLACEHOLDERS = frozenset({"/", "-", "—", "——", "–", "－", "不适用", "\\"})
+NUMBER = re.compile(r"[+\-−]?\d+(?:\.\d+)?")
+THOUSANDS = re.compile(r"^[+\-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+UNITS = re.compile(r"(?:万元|萬元|元|件|项|項|条|條|个|個|次)$")
+# a short label cell that carries its value at the end ("行政处罚 0", PDF text)
+LABEL_THEN_NUMBER = re.compile(r"^(?P<label>\S.*?[^\d\s.,])\s+(?P<value>[+\-−]?[\d,]+(?:\.\d+)?(?:万元|萬元|元|件|项|項|条|條|个|個|次)?)$")
+LONG_TEXT = 80  # a cell longer than this is prose, never part of a table label
+
+# --- table anchors ------------------------------------------------------------------------
+ANCHOR_REACH = 60  # how far back from a row's values a table header may sit
+T2_ANCHOR = re.compile(r"第二十条|信息内容|本年制发|本年新制作|本年新公开")
+T3_ANCHOR = re.compile(r"申请人情况|勾稽关系|本年新收")
+T4_MARKER = re.compile(r"行政复议|结果维持|尚未审结|复议后起诉|未经复议")
+
+TEMPLATE_MIN_T3_LABELS = 15  # labels of table 3 that make a number-less text a report template
+
+# --- table 2 ------------------------------------------------------------------------------
+T2_ROWS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("rules", re.compile(r"规章")),
+    ("normative", re.compile(r"规范性文件")),
+    ("licensing", re.compile(r"行政许可")),
+    ("other_services", re.compile(r"对外管理服务")),
+    ("punishment", re.compile(r"行政处罚")),
+    ("coercion", re.compile(r"行政强制")),
+    ("fees", re.compile(r"事业性收费")),
+    ("procurement", re.compile(r"集中采购")),
+)
+T2_FORMAT_MARKERS: dict[str, re.Pattern[str]] = {
+    "2019": re.compile(r"本年新制作|本年新公开|对外公开总数|上一年项目|增/减|增减|对外管理服务|集中采购|采购总金额"),
+    "2021": re.compile(r"本年制发|本年废止|现行有效|收费金额|行政规范性文件"),
+}
+
+# --- table 3 ------------------------------------------------------------------------------
+T3_ROWS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("new", re.compile(r"本年新收")),
+    ("carried_in", re.compile(r"上年结转|上年度结转")),
+    ("granted", re.compile(r"予以公开")),
+    ("partly_granted", re.compile(r"部分公开")),
+    ("denied.state_secret", re.compile(r"国家秘密")),
+    ("denied.law_prohibited", re.compile(r"法律行政(?:法规)?(?:禁)?止公开|法律行政法规")),
+    ("denied.security_stability", re.compile(r"三安全一稳定")),
+    ("denied.third_party", re.compile(r"第三方合法权益")),
+    ("denied.internal_affairs", re.compile(r"内部事务")),
+    ("denied.process_info", re.compile(r"过程性信息")),
+    ("denied.enforcement_file", re.compile(r"执法案卷")),
+    ("denied.query_matter", re.compile(r"行政查询")),
+    ("unavailable.not_held", re.compile(r"不掌握")),
+    ("unavailable.needs_creation", re.compile(r"另行制作|没有现成")),
+    ("unavailable.unclear", re.compile(r"仍不明确")),
+    ("not_processed.petition", re.compile(r"信访举报")),
+    ("not_processed.repeated", re.compile(r"重复申请")),
+    ("not_processed.publication", re.compile(r"公开出版物")),
+    ("not_processed.excessive", re.compile(r"大量反复")),
+    ("not_processed.confirmation", re.compile(r"重新出具")),
+    ("other_handling", re.compile(r"其他处理$")),
+    ("other_handling.no_correction", re.compile(r"不补正")),
+    ("other_handling.unpaid_fee", re.compile(r"收费通知|缴纳费用")),
+    ("other_handling.other", re.compile(r"3[.、,]?其他$")),
+    ("handled_total", re.compile(r"总计$")),
+    ("carried_out", re.compile(r"结转下年")),
+)
+
+# --- sections -----------------------------------------------------------------------------
+SECTION_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("overview", re.compile(r"^[•·\-]?一[、.,]?总体情况")),
+    ("active_disclosure", re.compile(r"^[•·\-]?二[、.,]?主动公开政府信息")),
+    ("applications", re.compile(r"^[•·\-]?三[、.,]?收到和处理")),
+    ("review_litigation", re.compile(r"^[•·\-]?四[、.,]?.{0,12}行政复议")),
+    ("problems", re.compile(r"^[•·\-]?五[、.,]?存在的?主要问题")),
+    ("other_matters", re.compile(r"^[•·\-]?六[、.,]?其他需要报告")),
+)
+
+# --- metadata -----------------------------------------------------------------------------
+REPORT_TITLE = re.compile(r"(?:年度报告|年报|工作报告)")
+TITLE_ENDING = re.compile(r"(?:年度报告|年报|工作报告)\s*(?:[(（][^()（）]{0,20}[)）])?\s*$")
+TITLE_YEAR = re.compile(r"(20\d{2})\s*年?度?")
+PERIOD_YEAR = re.compile(r"统计(?:期限|时限|时间|区间)[^。]{0,12}?(20\d{2})\s*年\s*1\s*月\s*1\s*日")
+OVERVIEW_YEAR = re.compile(r"^[^。]{0,40}?(20\d{2})\s*年(?!\s*\d{1,2}\s*月)")
+DATE = re.compile(r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
+CHINESE_DATE = re.compile(r"^(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
+PUBLISHED_LINE = re.compile(
+    r"(?:发布日期|发布时间|发文日期|成文日期|更新时间|更新日期|日期|时间)\s*[:：]?\s*[|｜]?\s*"
+    r"(20\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2})")
+LEADING_DATE_LINE = re.compile(r"^\s*(20\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "dc.date",
+                   "dc.date.issued", "publish_date", "releasedate")
+META_TITLE_NAMES = ("articletitle", "og:title")
+META_ORGAN_NAMES = ("contentsource", "author")
+ORGAN_LINE = re.compile(r"(?:发布机构|来源|发文机关|信息来源)\s*[:：|｜]\s*[|｜]?\s*([^\s|｜:：]{3,40})")
+ORGAN_NAME = re.compile(
+    r"([\u4e00-\u9fff]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|街道办事处|办事处|"
+    r"[局委办院所队站馆中心会]|苏木|镇|乡))")
+TOWNSHIP_ORGAN = re.compile(r"(?:乡|镇|街道|苏木)(?:人民政府|政府|办事处|街道办事处)?$")
+COUNTY_ORGAN = re.compile(r"(?:县|区|旗|市)人民政府(?:办公室|办公厅)?$")
+DEPARTMENT_ORGAN = re.compile(r"(?:局|委员会|委|办公室|办|中心|院|队|所|站|馆)$")
+
+# --- kinds --------------------------------------------------------------------------------
+LOOKALIKE_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"关于.{0,40}(?:做好|开展|报送|编制).{0,40}(?:年度报告|年报).{0,20}通知|编制发布工作的通知"),
+     "a notice about compiling the annual reports"),
+    (re.compile(r"信息公开指南"), "a guide to government information disclosure (公开指南)"),
+    (re.compile(r"工作要点|工作方案|工作计划"), "a work plan (工作要点)"),
+    (re.compile(r"年度报告(?:目录|列表|汇总)|年报(?:目录|列表|专栏)"), "a list of reports"),
+)
+DOCUMENT_LINK = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar)(?:$|[?#])", re.I)
