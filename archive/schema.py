@@ -1,0 +1,251 @@
+"""The archive's schema and its migrations, applied in order through sqlite-utils.
+
+``PRAGMA user_version`` holds the number of migrations applied. Every migration is
+idempotent (missing tables are created and missing columns added, never dropped; FTS
+and views are guarded), so a process killed half way through one re-runs it on the next
+open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlite_utils
+
+# The newest report row for the newest body of each document. Ids grow with time, so
+# "newest" is the highest id; a re-parse with a new parser version adds a higher one.
+CURRENT_VIEW_SQL = """
+SELECT reports.*
+FROM reports
+JOIN documents ON documents.id = reports.document_id
+WHERE reports.id = (
+    SELECT MAX(newer.id) FROM reports AS newer
+    WHERE newer.document_id = reports.document_id
+      AND newer.sha256 = documents.sha256
+)
+"""
+
+
+def _ensure_table(
+    db: sqlite_utils.Database, name: str, columns: dict[str, type], **options: Any
+) -> None:
+    """Create ``name``, or add the columns it lacks (extra columns are left alone)."""
+    table = db[name]
+    if not table.exists():
+        table.create(columns, **options)
+        return
+    present = table.columns_dict
+    for column, column_type in columns.items():
+        if column not in present:
+            table.add_column(column, column_type)
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    _ensure_table(
+        db,
+        "crawl_runs",
+        {
+            "id": int,
+            "uid": str,  # globally unique: ids are per file, shards merge by uid
+            "started_at": str,
+            "finished_at": str,
+            "settings": str,  # JSON
+            "stats": str,  # JSON
+            "code_version": str,
+            "worker": str,
+        },
+        pk="id",
+    )
+    _ensure_table(
+        db,
+        "portals",
+        {
+            "code": str,
+            "name": str,
+            "level": str,
+            "province": str,
+            "city": str,
+            "url": str,
+            "source": str,
+            "status": str,
+            "reason": str,
+            "last_run_id": int,
+            "updated_at": str,
+        },
+        pk="code",
+        foreign_keys=[("last_run_id", "crawl_runs", "id")],
+    )
+    _ensure_table(
+        db,
+        "bodies",
+        {"sha256": str, "size": int, "compression": str, "compressed": bytes},
+        pk="sha256",
+        not_null=["size", "compression", "compressed"],
+    )
+    _ensure_table(
+        db,
+        "fetches",
+        {
+            "id": int,
+            "run_id": int,
+            "worker": str,
+            "url": str,
+            "final_url": str,
+            "method": str,
+            "status": int,
+            "request_headers": str,  # JSON
+            "response_headers": str,  # JSON
+            "content_type": str,
+            "etag": str,
+            "last_modified": str,
+            "fetched_at": str,
+            "duration": float,
+            "size": int,
+            "sha256": str,
+            "error": str,
+            "portal_code": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("sha256", "bodies", "sha256")],
+        not_null=["url", "fetched_at"],
+    )
+    _ensure_table(
+        db,
+        "documents",
+        {
+            "id": int,
+            "url": str,
+            "portal_code": str,
+            "kind": str,
+            "reason": str,
+            "title": str,
+            "organ": str,
+            "organ_level": str,
+            "report_year": int,
+            "attachment_of": str,  # the URL of the page that linked this document
+            "attachment_of_id": int,
+            "status": str,  # live | gone
+            "version": int,  # distinct bodies seen at this URL
+            "first_seen": str,
+            "last_seen": str,
+            "last_fetch_id": int,
+            "sha256": str,  # the newest body
+        },
+        pk="id",
+        foreign_keys=[
+            ("attachment_of_id", "documents", "id"),
+            ("last_fetch_id", "fetches", "id"),
+            ("sha256", "bodies", "sha256"),
+        ],
+        not_null=["url", "status", "version", "first_seen", "last_seen"],
+    )
+    _ensure_table(
+        db,
+        "document_bodies",
+        {"document_id": int, "sha256": str, "first_fetch_id": int, "first_seen": str},
+        pk=("document_id", "sha256"),
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("sha256", "bodies", "sha256"),
+            ("first_fetch_id", "fetches", "id"),
+        ],
+    )
+    _ensure_table(
+        db,
+        "attachments",
+        {"document_id": int, "url": str, "text": str},
+        pk=("document_id", "url"),
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    _ensure_table(
+        db,
+        "reports",
+        {
+            "id": int,
+            "document_id": int,
+            "fetch_id": int,
+            "sha256": str,
+            "run_id": int,
+            "parser_version": str,
+            "parsed_at": str,
+            "kind": str,
+            "title": str,
+            "organ": str,
+            "organ_level": str,
+            "report_year": int,
+            "table_format": str,
+            "published_on": str,
+            "record": str,  # JSON, the parser's record without its ``text``
+        },
+        pk="id",
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("fetch_id", "fetches", "id"),
+            ("sha256", "bodies", "sha256"),
+            ("run_id", "crawl_runs", "id"),
+        ],
+        not_null=["document_id", "sha256", "parser_version", "parsed_at", "record"],
+    )
+    # INTEGER affinity keeps integers exact and stores decimals such as fees as REAL.
+    _ensure_table(
+        db,
+        "report_values",
+        {"report_id": int, "key": str, "value": int, "inferred": int},
+        pk=("report_id", "key"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    _ensure_table(
+        db,
+        "report_checks",
+        {"report_id": int, "name": str, "scope": str, "ok": int, "detail": str},
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    _ensure_table(
+        db,
+        "report_text",
+        {"report_id": int, "title": str, "organ": str, "text": str},
+        pk="report_id",
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    if not db["report_text_fts"].exists():
+        # Chinese has no spaces between words: trigrams match any 3+ character substring.
+        db["report_text"].enable_fts(
+            ["title", "organ", "text"], tokenize="trigram", create_triggers=True
+        )
+    for table, columns, unique in (
+        ("crawl_runs", ["uid"], True),
+        ("fetches", ["url"], False),
+        ("fetches", ["run_id"], False),
+        ("fetches", ["sha256"], False),
+        ("documents", ["url"], True),
+        ("documents", ["sha256"], False),
+        ("documents", ["attachment_of_id"], False),
+        ("reports", ["document_id", "sha256", "parser_version"], True),
+        ("reports", ["sha256"], False),
+        ("report_checks", ["report_id"], False),
+    ):
+        db[table].create_index(columns, unique=unique, if_not_exists=True)
+    db.create_view("current", CURRENT_VIEW_SQL, ignore=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_initial,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> tuple[int, int]:
+    """Apply the pending migrations; return (version before, version after)."""
+    before = schema_version(db)
+    if before > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {before} is newer than this code's {SCHEMA_VERSION}:"
+            " upgrade ogi-archive before opening it"
+        )
+    for number in range(before, SCHEMA_VERSION):
+        MIGRATIONS[number](db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    return before, SCHEMA_VERSION
