@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from archive.db import DEFAULT_ARCHIVE, ENV_VAR, Archive
+from archive.db import DEFAULT_ARCHIVE, ENV_VAR, Archive, ArchiveError
+from archive.merge import merge_shards
 
 
 def archive_option(command: click.Command) -> click.Command:
@@ -162,4 +163,27 @@ def search(archive_path: Path, query: str, limit: int) -> None:
         click.echo(json.dumps(hit, ensure_ascii=False))
 
 
-COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search]
+@click.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The archive to merge into (created if missing).")
+def merge(shards: tuple[Path, ...], into: Path) -> None:
+    """Merge the archives of several crawl workers into one.
+
+    Bodies and fetches are stored once; every run keeps its worker and its fetches.
+    Merging a shard again adds nothing.
+
+    \b
+    Example:
+        ogi merge worker-1.db worker-2.db --into archive.db
+    """
+    try:
+        counts = merge_shards(shards, into=into)
+    except ArchiveError as error:
+        click.echo(f"ogi merge: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"merged {counts['shards']} shards into {into}: " + ", ".join(
+        f"{counts[key]} new {key}" for key in ("runs", "bodies", "fetches", "documents", "reports")))
+
+
+COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, merge]
