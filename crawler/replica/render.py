@@ -67,6 +67,7 @@ class _Style:
     lost_heading: str | None = None       # tab_text: a heading the PDF extraction dropped
     echo_labels: bool = False             # tab_text: "行政处罚\t行政处罚 0" (seed 002)
     metadata_block: bool = False          # pipe: 索引号/发布机构/发布日期 block (seed 003)
+    keep_grid: bool = False               # DOCX/PDF: a left-out cell stays as an empty cell in place
 
 
 _HEADINGS = {
@@ -142,6 +143,10 @@ def format_value(value: Number | None, key: str, style: _Style) -> str:
 
 def _value_cells(spec: ReportSpec, style: _Style, keys: list[str], spans: list[int] | None = None) -> list[Cell]:
     spans = spans or [1] * len(keys)
+    if style.keep_grid:  # a Word or PDF table has a fixed grid: leaving a cell out leaves it empty
+        return [Cell("", colspan=span) if key in spec.omitted else
+                Cell(format_value(spec.values[key], key, style), colspan=span, key=key)
+                for key, span in zip(keys, spans)]
     return [Cell(format_value(spec.values[key], key, style), colspan=span, key=key)
             for key, span in zip(keys, spans) if key not in spec.omitted]
 
@@ -528,6 +533,7 @@ def _pdf_story(spec: ReportSpec, rng: random.Random, *, ruled: bool) -> list:
     right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
     cell_style = ParagraphStyle("cell", fontName="STSong-Light", fontSize=6.5, leading=8, wordWrap="CJK", alignment=1)
     style = _style(spec, rng)
+    style.keep_grid = True
     story: list = []
     for block in _blocks(spec, style, rng, with_title=True):
         if block.kind == "table":
@@ -615,6 +621,7 @@ def render_docx(spec: ReportSpec, rng: random.Random) -> bytes:
     core.author = core.last_modified_by = ""
     core.title = spec.title or ""
     style = _style(spec, rng)
+    style.keep_grid = True
     for block in _blocks(spec, style, rng, with_title=True):
         if block.kind == "table":
             assert block.table is not None
