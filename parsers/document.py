@@ -105,7 +105,7 @@ def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
         record.update(kind="image_only", reason=f"PDF of {content.pages} pages without a text layer")
         return
     _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
-                fallback=partial(cells.spaced_text_lines, content.text))
+                fallback=lambda: content.positioned_lines)
 
 
 def _parse_html(body: bytes, url: str | None, content_type: str | None, record: dict, deadline: Deadline) -> None:
@@ -146,7 +146,7 @@ def _parse_text(raw_text: str, lines: list[cells.Line], record: dict, *, meta: d
     if page_lines:
         found["published_on"] = metadata.published_on(header_lines, meta, page_first) or found["published_on"]
         if not found["organ"]:
-            found["organ"] = metadata.organ_from_page(header_lines, meta)
+            found["organ"] = metadata.organ_from_page(header_lines, meta, page_first)
             found["organ_level"] = metadata.organ_level(found["organ"])
     record.update(found)
     record["text"] = raw_text
@@ -157,3 +157,33 @@ def _parse_text(raw_text: str, lines: list[cells.Line], record: dict, *, meta: d
     values, inferred = checks.infer(tables.values, tables.short_rows, tables.other_handling_rows)
     record.update(table_format=tables.table_format, values=values, inferred=inferred,
                   checks=checks.run_checks(values, tables.other_handling_rows), warnings=tables.warnings)
+
+
+_PAGE_FIELDS = ("title", "organ", "report_year")
+
+
+def with_page_metadata(record: dict, page: dict) -> dict:
+    """An attachment's record completed from the record of the page that links to it.
+
+    A PDF or DOCX rarely prints when it was published, and an image-only one prints nothing
+    readable: the page that published it says both. The publication date is the page's
+    when the attachment has none; title, organ and year are taken only where the attachment
+    has none and the page links this one document (a page with several attachments does
+    not say which is which). Every field taken is named in ``warnings``.
+    """
+    out = dict(record, warnings=list(record.get("warnings", [])))
+    taken = []
+    if out.get("published_on") is None and page.get("published_on"):
+        out["published_on"] = page["published_on"]
+        taken.append("published_on")
+    if len(page.get("attachments", [])) == 1:
+        for name in _PAGE_FIELDS:
+            if out.get(name) is None and page.get(name) is not None:
+                out[name] = page[name]
+                taken.append(name)
+        if "organ" in taken:
+            out["organ_level"] = page.get("organ_level", "unknown")
+    if taken:
+        page_url = (page.get("source") or {}).get("url") or "the linking page"
+        out["warnings"].append(f"{', '.join(taken)} from {page_url}")
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import zhconv
 
@@ -16,7 +17,25 @@ _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": "[", "〕": "]"})
 
 
+@lru_cache(maxsize=1)
+def _converted_chars() -> frozenset[str]:
+    """Every character whose presence lets zhconv change a text: the changed character of
+    each conversion (for a phrase, the characters that differ from its conversion)."""
+    chars: set[str] = set()
+    for source, target in zhconv.zhconv.getdict("zh-hans").items():
+        if source == target:
+            continue
+        if len(source) == len(target):
+            chars.update(a for a, b in zip(source, target) if a != b)
+        else:
+            chars.update(source)
+    return frozenset(chars)
+
+
 def to_simplified(text: str) -> str:
+    # most pages are Simplified already: a set test spares zhconv's per-character scan
+    if _converted_chars().isdisjoint(text):
+        return text
     return zhconv.convert(text, "zh-hans")
 
 
@@ -101,6 +120,8 @@ SECTION_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # --- metadata -----------------------------------------------------------------------------
 REPORT_TITLE = re.compile(r"(?:年度报告|年报|工作报告)")
 TITLE_ENDING = re.compile(r"(?:年度报告|年报|工作报告)\s*(?:[(（][^()（）]{0,20}[)）])?\s*$")
+# a column or channel name ("政府信息公开年报"), not the title of one report
+GENERIC_TITLE = re.compile(r"^(?:政府)?(?:信息|政务)公开(?:工作)?(?:年度报告|年报)(?:专栏)?$")
 TITLE_YEAR = re.compile(r"(20\d{2})\s*年?度?")
 PERIOD_YEAR = re.compile(r"统计(?:期限|时限|时间|区间)[^。]{0,12}?(20\d{2})\s*年\s*1\s*月\s*1\s*日")
 OVERVIEW_YEAR = re.compile(r"^[^。]{0,40}?(20\d{2})\s*年(?!\s*\d{1,2}\s*月)")
@@ -116,7 +137,7 @@ META_TITLE_NAMES = ("articletitle", "og:title")
 META_ORGAN_NAMES = ("contentsource", "author")
 ORGAN_LINE = re.compile(r"(?:发布机构|来源|发文机关|信息来源)\s*[:：|｜]\s*[|｜]?\s*([^\s|｜:：]{3,40})")
 ORGAN_NAME = re.compile(
-    r"([\u4e00-\u9fff]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|街道办事处|办事处|"
+    r"([\u4e00-\u9fff]{2,30}?(?:人民政府办公室|人民政府办公厅|人民政府|街道办事处|办事处|办公室|"
     r"[局委办院所队站馆中心会]|苏木|镇|乡))")
 TOWNSHIP_ORGAN = re.compile(r"(?:乡|镇|街道|苏木)(?:人民政府|政府|办事处|街道办事处)?$")
 COUNTY_ORGAN = re.compile(r"(?:县|区|旗|市)人民政府(?:办公室|办公厅)?$")

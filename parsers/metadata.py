@@ -30,6 +30,8 @@ def find_title(lines: list[str], meta: dict[str, str], html_title: str | None) -
     candidates.append(html_title or "")
     for candidate in candidates:
         candidate = _clean_title(candidate)
+        if labels.GENERIC_TITLE.match(candidate):
+            continue
         if labels.TITLE_ENDING.search(candidate) and ("信息公开" in candidate or "政务公开" in candidate):
             return candidate
     return None
@@ -99,12 +101,13 @@ def signature(lines: list[str], last_heading: int) -> tuple[str | None, str | No
     return None, None
 
 
-def organ_from_page(lines: list[str], meta: dict[str, str]) -> str | None:
+def organ_from_page(lines: list[str], meta: dict[str, str], first_heading: int = 15) -> str | None:
+    """The publishing organ from meta tags or a 来源/发布机构 line above the report's first heading."""
     for name in labels.META_ORGAN_NAMES:
         value = meta.get(name, "").strip()
         if value and labels.ORGAN_NAME.fullmatch(value):
             return value
-    for line in lines[:15]:
+    for line in lines[: max(first_heading, 15)]:
         if match := labels.ORGAN_LINE.search(line):
             if labels.ORGAN_NAME.fullmatch(match.group(1)):
                 return match.group(1)
