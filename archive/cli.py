@@ -1,6 +1,8 @@
 """Commands of this package for the ``ogi`` command line (gathered by ``ogi/cli.py``).
 
-Each command is a thin shell over one method of ``archive.db.Archive``.
+Each command is a thin shell over one method of ``archive.db.Archive`` or one function of
+the researchers' modules (``export``, ``codebook``, ``warc``, ``browse``, ``research``,
+``bundle``), which hold the logic and are tested directly.
 """
 
 from __future__ import annotations
@@ -97,51 +99,124 @@ def check(archive_path: Path) -> None:
     click.echo(f"{archive_path}: ok")
 
 
+def filter_options(command: click.Command) -> click.Command:
+    """--province, --year, --level, --kind: each repeatable; records must match every one."""
+    for option in reversed((
+        click.option("--province", multiple=True, help="Keep only this province (repeatable)."),
+        click.option("--year", type=int, multiple=True,
+                     help="Keep only reports on this year (repeatable)."),
+        click.option("--level", multiple=True,
+                     help="Keep only this organ level: county, department, township."),
+        click.option("--kind", multiple=True,
+                     help="Keep only documents of this kind, e.g. report (repeatable)."),
+    )):
+        command = option(command)
+    return command
+
+
+def make_filters(province: tuple[str, ...], year: tuple[int, ...], level: tuple[str, ...],
+                 kind: tuple[str, ...]):
+    from archive.export import Filters
+
+    return Filters(province=province, year=year, level=level, kind=kind)
+
+
+def progress_bar(desc: str, unit: str, total: int | None = None):
+    """A tqdm progress callable for the library functions (on stderr, hidden when piped)."""
+    return lambda items: tqdm(items, desc=desc, unit=unit, total=total, file=sys.stderr,
+                              disable=None)
+
+
 @click.command()
 @archive_option
-@click.option("--format", "output_format", type=click.Choice(["jsonl"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["csv", "jsonl", "parquet"]),
+              default="jsonl", show_default=True)
+@click.option("--shape", type=click.Choice(["wide", "long"]), default="wide", show_default=True,
+              help="CSV/Parquet: one row per report (wide) or per report and key (long).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              show_default=True, help="Output file; - for stdout.")
-@click.option("--kind", help="Keep only documents of this kind, e.g. report.")
-def export(archive_path: Path, output_format: str, out: str, kind: str | None) -> None:
-    """Write the newest parse of every document, one report-schema record per line.
+              show_default=True, help="Output file; - for stdout (not for Parquet).")
+@filter_options
+def export(archive_path: Path, output_format: str, shape: str, out: str,
+           province: tuple[str, ...], year: tuple[int, ...], level: tuple[str, ...],
+           kind: tuple[str, ...]) -> None:
+    """Write the newest parse of every document: JSONL records, or CSV/Parquet tables.
+
+    JSONL has one report-schema record per line. CSV (UTF-8 with BOM, for Excel) and
+    Parquet are wide (one row per report, one column per key such as t3_new_total) or
+    long (report_id, key, value, inferred). See `ogi codebook` for every column.
 
     \b
     Examples:
         ogi export --archive archive.db --format jsonl --out all.jsonl
         ogi export --archive archive.db --kind report --out reports.jsonl
+        ogi export --archive archive.db --format csv --kind report --out reports.csv
+        ogi export --archive archive.db --format parquet --shape long --out values.parquet
+        ogi export --archive archive.db --format csv --province 内蒙古自治区 --year 2023 \\
+            --level township --kind report --out townships-2023.csv
     """
-    count = 0
-    with Archive(archive_path) as db, click.open_file(out, "w", encoding="utf-8") as stream:
-        for record in db.export_records(kind=kind):
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    click.echo(f"{count} record(s) written to {out}", err=True)
+    from archive.export import export as write_export
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as db:
+        try:
+            count = write_export(db, out, output_format, shape,
+                                 make_filters(province, year, level, kind),
+                                 progress_bar("export", "document"))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    unit = "row" if output_format != "jsonl" else "record"
+    click.echo(f"{count} {unit}(s) written to {out}", err=True)
 
 
 @click.command()
 @archive_option
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def stats(archive_path: Path, as_json: bool) -> None:
+@click.option("--view", "view_names", multiple=True,
+              type=click.Choice(["coverage", "timeliness", "format", "failed_checks",
+                                 "cross_year", "text_reuse", "all"]),
+              help="Add a researcher's view (repeatable; 'all' for every one).")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write PNG charts into this directory.")
+def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
+          plot_dir: Path | None) -> None:
     """Print counts: portals by status, documents by kind, reports by year and level,
-    failed checks.
+    failed checks; with --view, researchers' views of coverage and compliance.
+
+    Views: coverage (portals x years), timeliness (by 31 January, or 31 March for a
+    county government's own report), format (2021 vs 2019 template, sections missing),
+    failed_checks, cross_year (carried_in vs last year's carried_out), text_reuse
+    (share of sentences copied from the organ's previous report).
 
     \b
-    Example:
+    Examples:
         ogi stats --archive archive.db --json
+        ogi stats --archive archive.db --view timeliness --view cross_year
+        ogi stats --archive archive.db --view all --json > views.json
+        ogi stats --archive archive.db --plot charts/
     """
+    from archive import research
+
+    names = research.VIEWS if "all" in view_names else tuple(dict.fromkeys(view_names))
     with Archive(archive_path) as db:
-        counts = db.stats()
+        counts: dict = db.stats()
+        if names:
+            counts.update(research.views(db, names, progress_bar("stats", "document")))
+        charts = research.plot(db, plot_dir) if plot_dir else []
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False, indent=1))
-        return
-    for section, rows in counts.items():
-        click.echo(f"{section}:")
-        for name, count in rows.items():
-            click.echo(f"  {name}\t{count}")
-        if not rows:
-            click.echo("  (none)")
+    else:
+        for section, rows in counts.items():
+            click.echo(f"{section}:")
+            if section in research.VIEWS:
+                click.echo(research.render_text(section, rows))
+                continue
+            for name, count in rows.items():
+                click.echo(f"  {name}\t{count}")
+            if not rows:
+                click.echo("  (none)")
+    for chart in charts:
+        click.echo(str(chart), err=True)
 
 
 @click.command()
@@ -186,4 +261,111 @@ def merge(shards: tuple[Path, ...], into: Path) -> None:
         f"{counts[key]} new {key}" for key in ("runs", "bodies", "fetches", "documents", "reports")))
 
 
-COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, merge]
+# -- researchers' access (issue 7) --------------------------------------------------
+
+
+@click.command()
+@click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("codebook"), show_default=True, help="Directory to write into.")
+def codebook(directory: Path) -> None:
+    """Write the codebook (codebook.md and codebook.csv) of every export column.
+
+    Generated from the key registry: for each key its Chinese label as printed, English
+    label, table, type, the templates (2021/2019) that print it and the checks it is in.
+
+    \b
+    Example:
+        ogi codebook --out release/
+    """
+    from archive import codebook as codebook_module
+
+    for path in codebook_module.write(directory):
+        click.echo(str(path))
+
+
+@click.command()
+@archive_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The WARC file to write, e.g. archive.warc.gz.")
+def warc(archive_path: Path, out: Path) -> None:
+    """Write every archived HTTP exchange as a gzipped WARC file.
+
+    Request and response records for each fetch, revisit records for bodies already
+    written, a metadata record naming the archive's fetch id and crawl run.
+
+    \b
+    Example:
+        ogi warc --archive archive.db --out archive.warc.gz
+        warcio check archive.warc.gz && warcio index archive.warc.gz | head
+    """
+    from archive.warc import write_warc
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as db:
+        counts = write_warc(db, out, progress_bar("warc", "fetch"))
+    click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+@click.command()
+@archive_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--research-db", "research_path", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to build the research snapshot (default: a temporary file).")
+def serve(archive_path: Path, host: str, port: int, research_path: Path | None) -> None:
+    """Browse the archive in Datasette (read-only) with the codebook as metadata.
+
+    Serves the archive itself (raw tables, full-text search of report text) and a
+    research snapshot built at start-up (reports faceted by province, year, level and
+    kind; every printed value with its labels; the codebook). Every sha256 links to the
+    archived bytes at /-/ogi/body/<sha256>.
+
+    \b
+    Example:
+        ogi serve --archive archive.db --port 8001
+        curl 'http://127.0.0.1:8001/research/reports.json?province=江西省&_facet=report_year'
+    """
+    import tempfile
+
+    from archive.browse import serve as serve_datasette
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with tempfile.TemporaryDirectory(prefix="ogi-serve-") as scratch:
+        snapshot = research_path or Path(scratch) / "research.db"
+        click.echo(f"serving {archive_path} read-only at http://{host}:{port}/", err=True)
+        serve_datasette(archive_path, snapshot, host, port, progress_bar("snapshot", "document"))
+
+
+@click.command()
+@archive_option
+@click.option("--out", "directory", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="A new (or empty) directory for the release.")
+@click.option("--warc/--no-warc", "with_warc", default=False, show_default=True,
+              help="Also include every HTTP exchange as archive.warc.gz.")
+def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
+    """Write a dataset release: the database, CSV/Parquet/JSONL exports, the codebook,
+    a README describing the crawl runs, and SHA256SUMS.
+
+    \b
+    Example:
+        ogi bundle --archive archive.db --out release-2026-11/
+        cd release-2026-11 && sha256sum -c SHA256SUMS
+    """
+    from archive.bundle import bundle as write_bundle
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as db:
+        try:
+            files = write_bundle(db, directory, with_warc, progress_bar("bundle", "file"))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    for path in files:
+        click.echo(str(path))
+
+
+COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, merge, codebook, warc, serve, bundle]
