@@ -109,16 +109,18 @@ def filter_options(command: click.Command) -> click.Command:
                      help="Keep only this organ level: county, department, township."),
         click.option("--kind", multiple=True,
                      help="Keep only documents of this kind, e.g. report (repeatable)."),
+        click.option("--status", multiple=True, type=click.Choice(["live", "gone", "moved"]),
+                     help="Keep only documents in this state; by default gone and moved ones are kept too."),
     )):
         command = option(command)
     return command
 
 
 def make_filters(province: tuple[str, ...], year: tuple[int, ...], level: tuple[str, ...],
-                 kind: tuple[str, ...]):
+                 kind: tuple[str, ...], status: tuple[str, ...] = ()):
     from archive.export import Filters
 
-    return Filters(province=province, year=year, level=level, kind=kind)
+    return Filters(province=province, year=year, level=level, kind=kind, status=status)
 
 
 def progress_bar(desc: str, unit: str, total: int | None = None):
@@ -138,7 +140,7 @@ def progress_bar(desc: str, unit: str, total: int | None = None):
 @filter_options
 def export(archive_path: Path, output_format: str, shape: str, out: str,
            province: tuple[str, ...], year: tuple[int, ...], level: tuple[str, ...],
-           kind: tuple[str, ...]) -> None:
+           kind: tuple[str, ...], status: tuple[str, ...]) -> None:
     """Write the newest parse of every document: JSONL records, or CSV/Parquet tables.
 
     JSONL has one report-schema record per line. CSV (UTF-8 with BOM, for Excel) and
@@ -149,6 +151,7 @@ def export(archive_path: Path, output_format: str, shape: str, out: str,
     Examples:
         ogi export --archive archive.db --format jsonl --out all.jsonl
         ogi export --archive archive.db --kind report --out reports.jsonl
+        ogi export --archive archive.db --kind report --status live --out live.jsonl
         ogi export --archive archive.db --format csv --kind report --out reports.csv
         ogi export --archive archive.db --format parquet --shape long --out values.parquet
         ogi export --archive archive.db --format csv --province 内蒙古自治区 --year 2023 \\
@@ -161,7 +164,7 @@ def export(archive_path: Path, output_format: str, shape: str, out: str,
     with Archive(archive_path) as db:
         try:
             count = write_export(db, out, output_format, shape,
-                                 make_filters(province, year, level, kind),
+                                 make_filters(province, year, level, kind, status),
                                  progress_bar("export", "document"))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
@@ -236,6 +239,36 @@ def search(archive_path: Path, query: str, limit: int) -> None:
         hits = db.search(query, limit=limit)
     for hit in hits:
         click.echo(json.dumps(hit, ensure_ascii=False))
+
+
+@click.command()
+@archive_option
+@click.option("--since", required=True, help="An ISO date or time, e.g. 2025-01-01.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+def changes(archive_path: Path, since: str, as_json: bool) -> None:
+    """List the reports that are new, changed (a new version), gone or moved since a date.
+
+    Gone and moved documents are never deleted; each carries its evidence.
+
+    \b
+    Example:
+        ogi changes --archive archive.db --since 2025-01-01
+    """
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as db:
+        found = db.changes(since)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=1))
+        return
+    for what, rows in found.items():
+        click.echo(f"{what}: {len(rows)}")
+        for row in rows:
+            if what == "moved":
+                click.echo(f"  {row['from_url']} -> {row['to_url']}  {row['organ'] or ''} {row['report_year'] or ''}")
+            else:
+                detail = row.get("gone_evidence") or ""
+                click.echo(f"  {row['url']}  {row['organ'] or ''} {row['report_year'] or ''}  {detail}".rstrip())
 
 
 @click.command()
@@ -368,4 +401,4 @@ def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
         click.echo(str(path))
 
 
-COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, merge, codebook, warc, serve, bundle]
+COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, changes, merge, codebook, warc, serve, bundle]

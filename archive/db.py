@@ -281,17 +281,55 @@ class Archive:
             ),
         )
         if status in GONE_STATUSES:
-            self._write(
-                "UPDATE documents SET status = 'gone', last_seen = ? WHERE url = ?",
-                (fetched_at, url),
-            )
+            self.mark_gone(url, f"HTTP {status} (fetch {cursor.lastrowid})", at=fetched_at)
         elif status == NOT_MODIFIED:
             self._write(
-                "UPDATE documents SET status = 'live', last_seen = ? WHERE url = ?",
+                "UPDATE documents SET status = 'live', last_seen = ?, gone_at = NULL,"
+                " gone_evidence = NULL WHERE url = ?",
                 (fetched_at, url),
             )
+        elif final_url and final_url != url and digest is not None:
+            # the old address now redirects: a document known there may have moved
+            old = self.one("SELECT id FROM documents WHERE url = ? AND status = 'live'", (url,))
+            if old is not None:
+                self._write("UPDATE documents SET status = 'gone', gone_at = ?, gone_evidence = ?"
+                            " WHERE id = ?", (fetched_at, f"redirects to {final_url} (fetch {cursor.lastrowid})",
+                                              old["id"]))
+                self._recognise_move(old["id"], fetched_at)
         self._wrote()
         return cursor.lastrowid
+
+    def mark_gone(self, url: str, evidence: str, at: str | None = None) -> bool:
+        """Mark the live document at ``url`` gone, keeping when it was last seen and why.
+
+        Nothing is deleted: its bodies and parses stay. Returns whether a document changed.
+        """
+        at = at or utc_now()
+        document = self.one("SELECT id FROM documents WHERE url = ? AND status = 'live'", (url,))
+        if document is None:
+            return False
+        self._write("UPDATE documents SET status = 'gone', gone_at = ?, gone_evidence = ? WHERE id = ?",
+                    (at, evidence, document["id"]))
+        self._recognise_move(document["id"], at)
+        self._wrote()
+        return True
+
+    def _recognise_move(self, document_id: int, at: str) -> None:
+        """A document no longer served at its URL whose bytes are live at another URL has moved.
+
+        A report published at two URLs at once is not a move: both stay live.
+        """
+        old = self.one("SELECT id, sha256, first_seen FROM documents WHERE id = ?", (document_id,))
+        if old is None:
+            return
+        new = self.one(
+            "SELECT id FROM documents WHERE sha256 = ? AND id != ? AND status = 'live'"
+            " AND first_seen >= ? ORDER BY first_seen DESC LIMIT 1",
+            (old["sha256"], document_id, old["first_seen"]),
+        )
+        if new is not None:
+            self._write("UPDATE documents SET status = 'moved', moved_to_id = ?, moved_at = ? WHERE id = ?",
+                        (new["id"], at, document_id))
 
     def _run_worker(self, run_id: int) -> str | None:
         """The worker that started ``run_id`` (fetches carry it so shards can be merged)."""
@@ -366,6 +404,7 @@ class Archive:
                 " reason = ?, title = ?, organ = ?, organ_level = ?, report_year = ?,"
                 " attachment_of = COALESCE(?, attachment_of),"
                 " attachment_of_id = COALESCE(?, attachment_of_id), status = 'live',"
+                " gone_at = NULL, gone_evidence = NULL, moved_to_id = NULL, moved_at = NULL,"
                 " last_seen = ?, last_fetch_id = ?, sha256 = ? WHERE id = ?",
                 (portal_code, *meta, attachment_of, parent and parent["id"], seen,
                  fetch_id, digest, document_id),
@@ -385,6 +424,10 @@ class Archive:
                 "INSERT OR IGNORE INTO attachments (document_id, url, text) VALUES (?, ?, ?)",
                 (document_id, link.get("url"), link.get("text")),
             )
+        if existing is None:
+            for gone in self.query("SELECT id FROM documents WHERE sha256 = ? AND status = 'gone' AND id != ?",
+                                   (digest, document_id)):
+                self._recognise_move(gone["id"], seen)
         self._insert_report(document_id, fetch, record)
         self._wrote()
         return document_id
@@ -603,6 +646,54 @@ class Archive:
             record["first_seen"] = row["first_seen"][:10]
             record["last_seen"] = row["last_seen"][:10]
             yield record
+
+    def finish_portal(self, run_id: int, code: str, status: str, reason: str | None = None,
+                      pages: int | None = None, reports: int | None = None) -> None:
+        """Record that ``run_id`` finished crawling portal ``code`` (its outcome, with a reason)."""
+        self._write(
+            "INSERT OR REPLACE INTO portal_runs (run_id, portal_code, status, reason, finished_at, pages, reports)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, code, status, reason, utc_now(), pages, reports))
+        self._wrote()
+
+    def finished_portals(self) -> set[str]:
+        """Codes of the portals some run has finished."""
+        self.flush()
+        return {row[0] for row in self.conn.execute("SELECT DISTINCT portal_code FROM portal_runs")}
+
+    def known_documents(self, portal_code: str | None = None) -> list[dict[str, Any]]:
+        """Documents to revalidate on a re-crawl: URL, validators of the newest body, when last seen."""
+        sql = ("SELECT d.url, d.portal_code, d.status, d.kind, d.last_seen, d.attachment_of, f.etag, f.last_modified"
+               " FROM documents d LEFT JOIN fetches f ON f.id = d.last_fetch_id WHERE d.status = 'live'")
+        params: tuple[Any, ...] = ()
+        if portal_code is not None:
+            sql += " AND d.portal_code = ?"
+            params = (portal_code,)
+        return list(self.query(sql, params))
+
+    def changes(self, since: str, kinds: tuple[str, ...] = ("report", "image_only")) -> dict[str, list[dict[str, Any]]]:
+        """New, changed, gone and moved documents of ``kinds`` since ``since`` (an ISO date or time)."""
+        self.flush()
+        marks = ", ".join("?" * len(kinds))
+        moved_here = "SELECT moved_to_id FROM documents WHERE moved_to_id IS NOT NULL"
+        return {
+            "new": list(self.query(
+                f"SELECT url, kind, organ, report_year, first_seen FROM documents WHERE first_seen >= ?"
+                f" AND kind IN ({marks}) AND status = 'live' AND id NOT IN ({moved_here}) ORDER BY url",
+                (since, *kinds))),
+            "changed": list(self.query(
+                f"SELECT d.url, d.kind, d.organ, d.report_year, b.first_seen AS changed_at, d.version"
+                f" FROM document_bodies b JOIN documents d ON d.id = b.document_id"
+                f" WHERE b.first_seen >= ? AND d.kind IN ({marks}) AND b.first_seen > d.first_seen ORDER BY d.url",
+                (since, *kinds))),
+            "gone": list(self.query(
+                f"SELECT url, kind, organ, report_year, last_seen, gone_at, gone_evidence FROM documents"
+                f" WHERE status = 'gone' AND gone_at >= ? AND kind IN ({marks}) ORDER BY url", (since, *kinds))),
+            "moved": list(self.query(
+                f"SELECT d.url AS from_url, n.url AS to_url, d.kind, d.organ, d.report_year, d.moved_at"
+                f" FROM documents d JOIN documents n ON n.id = d.moved_to_id"
+                f" WHERE d.status = 'moved' AND d.moved_at >= ? AND d.kind IN ({marks}) ORDER BY d.url",
+                (since, *kinds))),
+        }
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Counts: portals by status, documents by kind, reports by year and level, checks failed."""

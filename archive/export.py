@@ -47,7 +47,8 @@ METADATA_FIELDS: tuple[Field, ...] = (
     Field("report_id", "integer", "Id of this parse in the archive's reports table"),
     Field("document_id", "integer", "Id of the document (one URL) in the archive"),
     Field("kind", "text", "report, not_report, image_only, unsupported or unreadable"),
-    Field("status", "text", "live, or gone once the URL answered 404/410"),
+    Field("status", "text", "live; gone once the URL answered 404/410, redirected away or left its list; "
+                            "moved when the same bytes went live at a new URL"),
     Field("title", "text", "Title of the report as printed"),
     Field("organ", "text", "The administrative organ that published the report"),
     Field("organ_level", "text", "county, department, township or unknown"),
@@ -101,6 +102,7 @@ class Filters:
     year: tuple[int, ...] = ()
     level: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
 
     def keep(self, record: dict[str, Any]) -> bool:
         return all(
@@ -110,6 +112,7 @@ class Filters:
                 ("report_year", self.year),
                 ("organ_level", self.level),
                 ("kind", self.kind),
+                ("status", self.status),
             )
         )
 
@@ -306,7 +309,7 @@ def export(
 def _open_text(out: Path | str, encoding: str) -> tuple[IO[str], Callable[[], None]]:
     if str(out) == "-":
         # A pipe gets plain UTF-8: the BOM is for files that Excel opens.
-        stream = click.get_text_stream("stdout", encoding="utf-8")
+        stream = click.open_file("-", "w", encoding="utf-8")
         return stream, stream.flush
     stream = open(out, "w", encoding=encoding, newline="")  # noqa: SIM115 - closed by caller
     return stream, stream.close

@@ -229,7 +229,21 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.create_view("current", CURRENT_VIEW_SQL, ignore=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_initial,)
+def _v2_recrawls(db: sqlite_utils.Database) -> None:
+    """Gone and moved documents keep their evidence; runs record the portals they finished."""
+    _ensure_table(db, "documents", {"gone_at": str, "gone_evidence": str, "moved_to_id": int, "moved_at": str})
+    _ensure_table(
+        db,
+        "portal_runs",
+        {"run_id": int, "portal_code": str, "status": str, "reason": str, "finished_at": str,
+         "pages": int, "reports": int},
+        pk=("run_id", "portal_code"),
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["documents"].create_index(["status"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_initial, _v2_recrawls)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

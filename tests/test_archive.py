@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import parsers
 from archive import Archive, ArchiveError, default_archive_path
 from archive.db import sha256_hex
+from archive.schema import SCHEMA_VERSION
 from archive import cli as archive_cli
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -311,11 +312,13 @@ def test_gone_and_not_modified_update_documents_and_validators(archive_path: Pat
         after_304 = db.one("SELECT status, last_seen FROM documents")
         db.record_fetch(run_id=run, url=url, status=404, body=b"<html>404</html>",
                         fetched_at="2026-11-24T00:00:00Z")
-        after_404 = db.one("SELECT status, last_seen FROM documents")
+        after_404 = db.one("SELECT status, last_seen, gone_at, gone_evidence FROM documents")
         validators = db.validators(url)
         exported = list(db.export_records())
     assert after_304 == {"status": "live", "last_seen": "2026-11-23T00:00:00Z"}
-    assert after_404 == {"status": "gone", "last_seen": "2026-11-24T00:00:00Z"}
+    # gone keeps the last time it was seen, and says when and why it went
+    assert after_404["status"] == "gone" and after_404["last_seen"] == "2026-11-23T00:00:00Z"
+    assert after_404["gone_at"] == "2026-11-24T00:00:00Z" and after_404["gone_evidence"].startswith("HTTP 404")
     assert validators == {"etag": '"abc"', "last_modified": None,
                           "sha256": sha256_hex(report_page(text))}
     assert exported[0]["status"] == "gone"
@@ -352,7 +355,7 @@ def test_archive_path_comes_from_env_else_default(monkeypatch, tmp_path: Path) -
     assert default_archive_path() == tmp_path / "env.db"
     Archive().close()
     result = CliRunner().invoke(archive_cli.migrate, [])
-    assert result.exit_code == 0 and "schema version 1, up to date" in result.output
+    assert result.exit_code == 0 and f"schema version {SCHEMA_VERSION}, up to date" in result.output
     assert (tmp_path / "env.db").exists()
 
 
@@ -366,7 +369,7 @@ def test_half_applied_migration_completes_on_next_open(archive_path: Path) -> No
     partial["portals"].insert({"code": "152223", "timezone": "+08"}, pk="code")
     partial.close()
     with Archive(archive_path) as db:
-        assert (db.schema_before, db.schema_version) == (0, 1)
+        assert (db.schema_before, db.schema_version) == (0, SCHEMA_VERSION)
         run = db.start_run({}, code_version="test-sha")
         db.record_fetch(run_id=run, url="http://a.gov.cn/", status=200, body=b"<html></html>")
         assert db.check() == []
