@@ -2,6 +2,91 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+DEMO_SETTINGS = {
+    # The replica runs on loopback in this process: politeness delays would only slow it.
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    # Longer than the replica needs to render a PDF on a busy machine, shorter than its
+    # planted slow responses.
+    "DOWNLOAD_TIMEOUT": 15,
+    "RETRY_BACKOFF_BASE": 0.2,
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def crawl_settings(archive: Path, overrides: dict | None = None):
+    """The project's settings with ``overrides`` and the archive path on top."""
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    settings.setdict({**(overrides or {}), "OGI_ARCHIVE": str(archive)}, priority="cmdline")
+    return settings
+
+
+def summary_lines(archive_path: Path) -> list[str]:
+    """The demo's closing table: portals by status, reports by year and level, failed checks."""
+    from archive import Archive
+
+    with Archive(archive_path) as db:
+        stats = db.stats()
+        portals = list(db.query(
+            "SELECT code, name, level, status, reason FROM portals ORDER BY code"))
+        failures = list(db.query(
+            "SELECT substr(error, 1, instr(error || ':', ':') - 1) AS cause, COUNT(*) AS n"
+            " FROM fetches WHERE error IS NOT NULL GROUP BY cause ORDER BY n DESC"))
+    lines = [f"archive: {archive_path}", "", "portals"]
+    for row in portals:
+        reason = f"  ({row['reason']})" if row["reason"] else ""
+        lines.append(f"  {row['code']:<10} {row['level'] or '':<9} {row['status'] or '':<15} {row['name'] or ''}{reason}")
+    for title in ("portals by status", "documents by kind", "reports by year and level", "checks failed"):
+        lines += ["", title]
+        table = stats.get(title) or {}
+        lines += [f"  {name:<32} {count:>6}" for name, count in table.items()] or ["  (none)"]
+    lines += ["", "failed fetches by cause"]
+    lines += [f"  {row['cause']:<32} {row['n']:>6}" for row in failures] or ["  (none)"]
+    return lines
+
+
+@click.command()
+@click.option("--seed", default=1, show_default=True, help="Replica network seed.")
+@click.option("--portals", "portal_count", type=int, default=None, help="Number of county portals in the replica.")
+@click.option("--faults/--no-faults", default=True, show_default=True, help="Plant the replica's faults.")
+@click.option("--archive", "archive_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Archive to write (default: a new file in a temporary directory).")
+def demo(seed: int, portal_count: int | None, faults: bool, archive_path: Path | None) -> None:
+    """Start the replica network, crawl it through its proxy, parse, archive and summarise."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.replica.network import build_network
+    from crawler.replica.server import serve_in_thread
+
+    workdir = Path(tempfile.mkdtemp(prefix="ogi-demo-"))
+    archive_path = archive_path or workdir / "archive.db"
+    network = build_network(seed=seed, portals=portal_count, faults=faults)
+    replica = serve_in_thread(network)
+    registry = workdir / "portals.csv"
+    registry.write_text(network.registry_csv(), encoding="utf-8")
+    click.echo(f"replica: seed {seed}, {len(network.truth()['portals'])} portals, proxy {replica.proxy_url}")
+    os.environ["http_proxy"] = replica.proxy_url
+    started = time.monotonic()
+    try:
+        process = CrawlerProcess(crawl_settings(archive_path, DEMO_SETTINGS))
+        process.crawl("county_portals", portals=str(registry))
+        process.start()
+    finally:
+        replica.stop()
+    click.echo(f"crawled in {time.monotonic() - started:.0f} s, {len(replica.request_log)} requests\n")
+    click.echo("\n".join(summary_lines(archive_path)))
+
+
+COMMANDS: list[click.Command] = [demo]

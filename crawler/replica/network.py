@@ -806,10 +806,12 @@ class CountyLayout:
         report_pages = [r for r in self.net.reports if r["portal_host"] == site.host]
         path_of = lambda url: urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")  # noqa: E731
         target = report_column.children[0] if report_column.children else report_column
-        for kind in ("retry_503", "retry_500", "timeout", "reset"):
-            report = rng.choice(report_pages)
+        kinds = ("retry_503", "retry_500", "timeout", "reset")
+        # one fault per page, on pages served at one URL only (an alias shares its resource)
+        candidates = [r for r in report_pages if not r["also_at"]]
+        for kind, report in zip(kinds, rng.sample(candidates, len(kinds))):
             url = report["url"] if kind == "reset" else report["page_url"]
-            site.resources[path_of(url)].fault = kind
+            site.resources[path_of(url)] = dataclasses.replace(site.resources[path_of(url)], fault=kind)
             cause = {"retry_503": "http_503", "retry_500": "http_500", "timeout": "timeout", "reset": "connection_reset"}[kind]
             self.net.planted.append({"kind": kind, "url": url, "host": site.host, "cause": cause,
                                      "portal_code": site.code, "recovers": True})

@@ -12,6 +12,7 @@ import html
 import io
 import random
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
@@ -577,8 +578,17 @@ def render_pdf(spec: ReportSpec, rng: random.Random, *, ruled: bool) -> bytes:
     return buffer.getvalue()
 
 
+# pdfium (behind pdfplumber's page images) is not thread-safe: the threaded proxy renders one at a time.
+_PDFIUM = threading.Lock()
+
+
 def render_image_only_pdf(spec: ReportSpec, rng: random.Random) -> bytes:
     """A 图片版: each page is a picture of the printed report, with no text layer at all."""
+    with _PDFIUM:
+        return _render_image_only_pdf(spec, rng)
+
+
+def _render_image_only_pdf(spec: ReportSpec, rng: random.Random) -> bytes:
     import pdfplumber
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas

@@ -1,0 +1,1 @@
+"""Data shipped with the crawler: the bundled portal registry (portals.csv)."""

@@ -1,0 +1,183 @@
+"""The archive pipeline: every fetch into ``archive.Archive``, every candidate through the parser.
+
+Items are plain dicts from the ``county_portals`` spider: ``kind`` is ``document`` (a
+candidate: parsed and stored with its bytes), ``page`` (a navigation page: its fetch is
+recorded without the body) or ``failure`` (a fetch that failed, with its cause). Failed
+attempts that were retried arrive through the ``attempt_failed`` signal. At the end the
+portal statuses, per-portal logs and the run's stats are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from scrapy import signals
+
+from archive import Archive
+from crawler import cues, faults
+from crawler.middlewares import PORTAL_META, attempt_failed
+from parsers import PARSER_VERSION, metadata, parse_document, with_page_metadata
+
+logger = logging.getLogger(__name__)
+
+RUN_SETTINGS = (
+    "BOT_NAME", "USER_AGENT", "OGI_CONTACT_URL", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED",
+    "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
+    "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "OGI_PORTAL_MAX_DEPTH", "OGI_PORTAL_MAX_REQUESTS",
+)
+
+
+def code_version() -> str:
+    try:
+        version = importlib.metadata.version("ogi-archive")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return f"ogi-archive {version}; parser {PARSER_VERSION}"
+
+
+def describe_from_link(record: dict, link_text: str | None, parent_title: str | None) -> dict:
+    """Title, organ and year of a scan the parser cannot read, from the link that led to it.
+
+    An image-only report says nothing in text; the list entry or the page it is attached to
+    names it ("某某镇2022年政府信息公开工作年度报告（图片版）"). Only a report title is used,
+    and the record says where its metadata came from.
+    """
+    if record.get("kind") != "image_only" or (record.get("organ") and record.get("report_year")):
+        return record
+    for source, title in (("link text", link_text), ("the page it is attached to", parent_title)):
+        if title and cues.REPORT_TITLE.search(title):
+            organ = record.get("organ") or metadata.organ_from_title(title)
+            record.update(
+                title=record.get("title") or title, organ=organ,
+                organ_level=record.get("organ_level") or metadata.organ_level(organ),
+                report_year=record.get("report_year") or metadata.report_year(title, "", ""),
+                metadata_from=source,
+            )
+            break
+    return record
+
+
+class ArchivePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+        self.documents_by_kind: dict[str, int] = {}
+        # Records of pages that link attachments, so an attachment can borrow what its page says.
+        self.linking_pages: dict[str, dict] = {}
+        # One parsing thread: the reactor stays free, and pdfium (under pdfplumber) crashes
+        # the process when two threads use it at once.
+        self.parser_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ogi-parse")
+
+    @classmethod
+    def from_crawler(cls, crawler) -> ArchivePipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.attempt_failed, signal=attempt_failed)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider=None) -> None:
+        spider = spider or self.crawler.spider
+        settings = self.crawler.settings
+        self.archive = Archive(settings.get("OGI_ARCHIVE") or None)
+        run_settings = {name: settings.get(name) for name in RUN_SETTINGS}
+        run_settings["spider"] = spider.name
+        run_settings["portals"] = len(getattr(spider, "portals", []))
+        self.run_id = self.archive.start_run(run_settings, code_version=code_version())
+        portals = getattr(spider, "portals", [])
+        if portals:
+            self.archive.upsert_portals(portal.as_row() for portal in portals)
+
+    # -- items ------------------------------------------------------------------------------
+
+    def _record_fetch(self, item: dict) -> int:
+        return self.archive.record_fetch(
+            run_id=self.run_id, url=item["url"], final_url=item.get("final_url"), status=item.get("status"),
+            request_headers=item.get("request_headers"), response_headers=item.get("response_headers"),
+            body=item.get("body"), fetched_at=item.get("fetched_at"), duration=item.get("duration"),
+            error=item.get("error"), portal_code=item.get("portal"),
+        )
+
+    async def process_item(self, item: dict, spider=None) -> dict:
+        spider = spider or self.crawler.spider
+        if item["kind"] != "document":
+            self._record_fetch(item)
+            return item
+        body = item["body"]
+        record = await asyncio.wrap_future(self.parser_thread.submit(
+            parse_document, body, item["final_url"], item.get("content_type")))
+        page = self.linking_pages.get(item.get("attachment_of") or "")
+        if page is not None:
+            record = with_page_metadata(record, page)
+        record["parser_version"] = PARSER_VERSION
+        describe_from_link(record, item.get("link_text"), item.get("parent_title"))
+        if record.get("attachments"):
+            self.linking_pages[item["final_url"]] = {
+                key: record.get(key) for key in
+                ("title", "organ", "organ_level", "report_year", "published_on", "attachments")
+            } | {"source": {"url": item["final_url"]}}
+        fetch_id = self._record_fetch(item)
+        self.archive.record_document(
+            fetch_id=fetch_id, url=item["final_url"], record=record,
+            attachment_of=item.get("attachment_of"), portal_code=item.get("portal"),
+        )
+        kind = record.get("kind") or "unknown"
+        self.documents_by_kind[kind] = self.documents_by_kind.get(kind, 0) + 1
+        self.crawler.stats.inc_value(f"ogi/documents/{kind}")
+        if kind == "report" and hasattr(spider, "record_report"):
+            spider.record_report(item.get("portal"), record.get("report_year"))
+        return {"kind": item["kind"], "url": item["final_url"], "parsed_as": kind,
+                "report_year": record.get("report_year"), "organ": record.get("organ")}
+
+    def attempt_failed(self, request, url, cause, detail, status, response, duration) -> None:
+        if self.archive is None:
+            return
+        code = request.meta.get(PORTAL_META)
+        spider = self.crawler.spider
+        if hasattr(spider, "states") and code in spider.states:
+            spider.states[code].failures[cause] += 1
+        self.crawler.stats.inc_value(f"ogi/failures/{cause}")
+        self.archive.record_fetch(
+            run_id=self.run_id, url=url, final_url=request.url, status=status,
+            request_headers=request.headers, response_headers=response.headers if response is not None else None,
+            body=None, duration=duration, error=faults.describe(cause, detail), portal_code=code,
+        )
+
+    # -- the end of the run -----------------------------------------------------------------
+
+    def spider_closed(self, spider, reason: str) -> None:
+        """Write portal statuses, per-portal logs and the run's stats, with why it ended."""
+        if self.archive is None:
+            return
+        per_portal = {}
+        for code, state in getattr(spider, "states", {}).items():
+            self.archive.set_portal_status(code, state.status, state.reason, self.run_id)
+            summary = {
+                "name": state.portal.name, "status": state.status, "reason": state.reason,
+                "requests": state.requests, "pages": state.pages,
+                "reports_by_year": {str(y or "?"): n for y, n in sorted(state.reports_by_year.items())},
+                "failures_by_cause": dict(sorted(state.failures.items())),
+                "budget_refused": state.budget_refused,
+            }
+            per_portal[code] = summary
+            logger.info(
+                "portal %s %s: %s; %d pages fetched; reports by year %s; failures by cause %s%s",
+                code, state.portal.name, state.status if not state.reason else f"{state.status} ({state.reason})",
+                state.pages, summary["reports_by_year"] or "{}", summary["failures_by_cause"] or "{}",
+                f"; {state.budget_refused} links over budget" if state.budget_refused else "",
+            )
+            self.crawler.stats.set_value(f"ogi/portal/{code}", summary)
+        stats = {
+            "finish_reason": reason,
+            "portals": per_portal,
+            "documents_by_kind": self.documents_by_kind,
+            "scrapy": {k: v for k, v in self.crawler.stats.get_stats().items()
+                       if not k.startswith("ogi/portal/")},
+        }
+        self.archive.finish_run(self.run_id, stats)
+        self.archive.close()
+        self.archive = None
+        self.parser_thread.shutdown()

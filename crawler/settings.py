@@ -1,0 +1,79 @@
+"""Scrapy settings of the ogi-archive crawler: polite to small government servers by default.
+
+Tests and benchmarks turn the politeness delays off through their own settings; nothing
+here knows the replica network.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "ogi-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Where a portal's webmaster can read who we are; the User-Agent carries it.
+OGI_CONTACT_URL = os.environ.get("OGI_CONTACT_URL", "https://pypi.org/project/ogi-archive/")
+# ``{contact}`` is filled from OGI_CONTACT_URL by crawler.middlewares.ContactUserAgentMiddleware,
+# so ``-s OGI_CONTACT_URL=...`` changes the header too.
+USER_AGENT = "ogi-archive/0.1 (+{contact}; research archive of disclosure annual reports)"
+# None: $OGI_ARCHIVE, else ./archive.db (archive.default_archive_path).
+OGI_ARCHIVE = os.environ.get("OGI_ARCHIVE") or None
+
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "ogi-archive"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+# Both caps also apply to the decompressed size of gzip/deflate/br bodies
+# (HttpCompressionMiddleware), which is what stops a gzip bomb.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Seconds before retry n: RETRY_BACKOFF_BASE * 2 ** (n - 1), at most RETRY_BACKOFF_MAX.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = True
+# Scheduling follows request priority (likely links first), breadth-first within a priority.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Per-portal limits of the county_portals spider.
+OGI_PORTAL_MAX_DEPTH = 8
+OGI_PORTAL_MAX_REQUESTS = 1500
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.ContactUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Before the robots.txt check (100), so an out-of-scope URL never costs a robots.txt fetch.
+    "crawler.middlewares.ScopeMiddleware": 60,
+    # Next to the downloader (below redirect 600 and retry 550): sees every attempt.
+    "crawler.middlewares.AttemptAuditMiddleware": 620,
+    # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
+}
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.AuditedHTTPDownloadHandler",
+    "https": "crawler.handlers.AuditedHTTPDownloadHandler",
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"

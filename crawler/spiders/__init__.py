@@ -1,0 +1,1 @@
+"""Spiders: county_portals (the annual reports of listed portals)."""

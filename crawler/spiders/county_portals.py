@@ -1,0 +1,231 @@
+"""``scrapy crawl county_portals``: every annual report on county and township portals.
+
+Per portal: home page → information-disclosure area → annual-report column → its pages
+(every paging convention) → year, township and department sub-columns and sub-sites →
+report pages and their attachments. Likely links go first (request priority = link score);
+each portal has a depth and a request budget. A WAF challenge, a dead portal or a robots.txt
+refusal of the home page becomes the portal's status, with a reason.
+
+    scrapy crawl county_portals [-a portals=PATH] [-a codes=152223,653024] [-a province=内蒙古]
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler import cues, discovery, faults
+from crawler.middlewares import PORTAL_META, STARTED_META
+from crawler.registry import Portal, load_registry, select
+from crawler.scope import Scope
+
+CRAWLED_LEVELS = ("county", "township")
+
+
+@dataclass
+class PortalState:
+    """What the crawl knows about one portal so far."""
+
+    portal: Portal
+    requests: int = 0
+    pages: int = 0
+    status: str = "ok"
+    reason: str | None = None
+    failures: Counter = field(default_factory=Counter)
+    reports_by_year: Counter = field(default_factory=Counter)
+    budget_refused: int = 0
+    query_variants: Counter = field(default_factory=Counter)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class CountyPortalsSpider(scrapy.Spider):
+    name = "county_portals"
+
+    def __init__(self, portals: str | None = None, codes: str | None = None,
+                 province: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        registry = load_registry(portals)
+        self.registry_problems = registry.problems
+        chosen = [p for p in select(registry.portals, codes=codes, province=province) if p.level in CRAWLED_LEVELS]
+        self.portals = chosen
+        self.scope = Scope(chosen)
+        self.states = {portal.code: PortalState(portal) for portal in chosen}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_depth = crawler.settings.getint("OGI_PORTAL_MAX_DEPTH", 8)
+        spider.max_requests = crawler.settings.getint("OGI_PORTAL_MAX_REQUESTS", 1500)
+        return spider
+
+    async def start(self):
+        for problem in self.registry_problems:
+            self.logger.warning("registry %s: skipped", problem)
+        for portal in self.portals:
+            state = self.states[portal.code]
+            state.requests += 1
+            yield self._request(portal.url, portal.code, role="home", context="home", depth=0,
+                                score=discovery.SCORES["report_column"])
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _request(self, url: str, code: str, *, role: str, context: str, depth: int, score: int,
+                 attachment_of: str | None = None, link_text: str = "", parent_title: str = "") -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.on_error, priority=score,
+            meta={PORTAL_META: code, "role": role, "context": context, "depth_in_portal": depth,
+                  "attachment_of": attachment_of, "link_text": link_text, "parent_title": parent_title},
+        )
+
+    def _follow(self, response: Response, url: str, *, role: str, context: str, score: int,
+                depth: int, attachment_of: str | None = None, link_text: str = "", parent_title: str = ""):
+        code = response.meta[PORTAL_META]
+        state = self.states[code]
+        if self.scope.refusal(url, code) is not None:
+            return None
+        is_document = role in discovery.DOCUMENT_ROLES
+        if depth > self.max_depth and not is_document:
+            return None
+        parts = urlsplit(url)
+        if parts.query and not is_document and "startrecord" not in parts.query:
+            key = (parts.netloc, parts.path)
+            state.query_variants[key] += 1
+            if state.query_variants[key] > cues.MAX_QUERY_VARIANTS_PER_PATH:
+                return None
+        if state.requests >= self.max_requests:
+            state.budget_refused += 1
+            return None
+        state.requests += 1
+        return self._request(url, code, role=role, context=context, depth=depth, score=score,
+                             attachment_of=attachment_of, link_text=link_text, parent_title=parent_title)
+
+    # -- responses ------------------------------------------------------------------------
+
+    def parse_page(self, response: Response):
+        meta = response.meta
+        code = meta[PORTAL_META]
+        state = self.states[code]
+        role, expected = meta["role"], meta["context"]
+        waf = faults.waf_challenge(response.status, response.body)
+        if waf:
+            yield from self._failed(response.request, "waf_challenge", waf, response)
+            return
+        state.pages += 1
+        self.crawler.stats.inc_value("ogi/pages")
+        is_text = isinstance(response, TextResponse)
+        if role in discovery.DOCUMENT_ROLES or not is_text:
+            yield self._fetch_item(response, kind="document")
+        else:
+            yield self._fetch_item(response, kind="page")
+        if not is_text:
+            return
+        found = discovery.discover(response.url, response.text, expected)
+        depth = meta["depth_in_portal"]
+        for link in found.links:
+            on_document = found.context == "document" and link.role in ("attachment", "report_attachment")
+            request = self._follow(
+                response, link.url, role=link.role, context=discovery.next_context(link, found.context),
+                score=link.score, depth=depth + 1, link_text=link.text,
+                attachment_of=response.url if on_document else None,
+                parent_title=found.title if on_document else "",
+            )
+            if request is not None:
+                yield request
+        for page in found.pages:
+            request = self._follow(response, page, role="page", context=found.context,
+                                   score=discovery.SCORES["page"], depth=depth)
+            if request is not None:
+                yield request
+
+    def on_error(self, failure: Failure):
+        request = failure.request
+        response = failure.value.response if isinstance(failure.value, HttpError) else None
+        if response is not None:
+            waf = faults.waf_challenge(response.status, response.body)
+            if waf:
+                yield from self._failed(request, "waf_challenge", waf, response, attempt_recorded=True)
+                return
+            cause = faults.cause_of_response(response.status, response.body)
+            yield from self._failed(request, cause, f"HTTP {response.status}", response, attempt_recorded=True)
+            return
+        exception = failure.value
+        cause = faults.cause_of_exception(exception)
+        # Download failures were recorded attempt by attempt by AttemptAuditMiddleware;
+        # refusals and size caps never reached it.
+        recorded = not isinstance(exception, IgnoreRequest) or cause == "redirect_loop"
+        yield from self._failed(request, cause, str(exception)[:300], None, attempt_recorded=recorded)
+
+    def _failed(self, request: scrapy.Request, cause: str, detail: str, response: Response | None,
+                attempt_recorded: bool = False):
+        code = request.meta.get(PORTAL_META)
+        if code not in self.states:
+            return
+        state = self.states[code]
+        if not attempt_recorded:  # recorded attempts were counted as they happened
+            state.failures[cause] += 1
+            self.crawler.stats.inc_value(f"ogi/failures/{cause}")
+        if request.meta.get("role") == "home" and state.pages == 0 and state.status == "ok":
+            state.status, state.reason = _portal_status(cause, detail, request.url)
+        if cause in ("robots", "out_of_scope") or attempt_recorded:
+            return  # nothing was fetched, or the attempt is on record already
+        yield {
+            "kind": "failure", "portal": code, "url": request.url, "final_url": request.url,
+            "status": response.status if response is not None else None,
+            "request_headers": dict(request.headers), "response_headers": dict(response.headers) if response else {},
+            "body": None, "fetched_at": _now(), "duration": _duration(request),
+            "error": faults.describe(cause, detail),
+        }
+
+    def _fetch_item(self, response: Response, *, kind: str) -> dict:
+        request = response.request
+        return {
+            "kind": kind,
+            "portal": response.meta[PORTAL_META],
+            "url": (response.meta.get("redirect_urls") or [request.url])[0],
+            "final_url": response.url,
+            "status": response.status,
+            "request_headers": dict(request.headers),
+            "response_headers": dict(response.headers),
+            "body": response.body if kind == "document" else None,
+            "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
+            "fetched_at": _now(),
+            "duration": _duration(request),
+            "error": None,
+            "role": response.meta.get("role"),
+            "link_text": response.meta.get("link_text"),
+            "parent_title": response.meta.get("parent_title"),
+            "attachment_of": response.meta.get("attachment_of"),
+        }
+
+    def record_report(self, code: str, year: int | None) -> None:
+        """Called by the archive pipeline for every document the parser read as a report."""
+        if code in self.states:
+            self.states[code].reports_by_year[year or 0] += 1
+
+
+def _duration(request: scrapy.Request) -> float | None:
+    started = request.meta.get(STARTED_META)
+    return round(time.monotonic() - started, 4) if started else None
+
+
+def _portal_status(cause: str, detail: str, url: str) -> tuple[str, str]:
+    """The portal status a failed home page means, with its reason."""
+    if cause == "waf_challenge":
+        return "waf", f"home page {url} answers a WAF challenge ({detail})"
+    if cause == "robots":
+        return "robots_refused", f"robots.txt disallows the home page {url}"
+    if cause == "out_of_scope":
+        return "dead", f"home page {url} redirects out of the portal's domain"
+    return "dead", f"home page {url} unreachable: {faults.describe(cause, detail)}"
