@@ -29,6 +29,7 @@ import pytest
 
 from crawler.replica import network as replica_network
 from crawler.replica.network import build_network
+from crawler.replica.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)["']""", re.I)
@@ -375,8 +376,11 @@ def test_robots_txt_disallows_an_area_and_traps_never_end(replica):
 
 
 @pytest.fixture(scope="module")
-def faulty(replica_factory):
-    return replica_factory(seed=1, faults=True)
+def faulty():
+    """A replica of its own: faults recover after a number of hits, which other tests must not spend."""
+    running = serve_in_thread(build_network(seed=1, faults=True))
+    yield running
+    running.stop()
 
 
 def _planted(replica, kind):
