@@ -667,7 +667,7 @@ class CountyLayout:
             attachment_of = entry_url
         if self.deleted(organ, year):
             site.resources[page_path].status = 404
-            self.net.changes["deleted"].append(entry_url)
+            self.net.changes["deleted"].append(document_url)  # the report: a page, or the attachment it linked
             return entry_url
         moved_from = None
         if self.moved(organ, year):
@@ -679,9 +679,9 @@ class CountyLayout:
             moved_from, entry_url = entry_url, f"http://{site.host}{new_path}"
             if document_url == moved_from:
                 document_url = entry_url
-            else:
+                self.net.changes["moved"].append({"from": moved_from, "to": entry_url})
+            else:  # only the page moved: the report, its attachment, keeps its URL
                 attachment_of = entry_url
-            self.net.changes["moved"].append({"from": moved_from, "to": entry_url})
         column.entries.append(cms.Entry(title, entry_url, date))
         if self.visible:
             truth = spec.truth(keeps_grid=layout in GRID_LAYOUTS)
@@ -776,6 +776,8 @@ class CountyLayout:
         alias = f"http://{self.site.host}{path}"
         statutory.entries.append(cms.Entry(report["page_title"], alias, date))
         report["also_at"].append(alias)
+        if report["url"] in self.net.changes["republished"]:  # one report at two URLs: both corrected
+            self.net.changes["republished"].append(alias)
 
     def add_news(self, news: cms.Column) -> None:
         rng = self.b.stream("news", self.site.host)

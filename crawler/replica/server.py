@@ -3,7 +3,8 @@
 A crawler configured with ``http_proxy=http://127.0.0.1:PORT`` sends absolute URLs
 (``GET http://www.xxx.gov.cn/zwgk/ HTTP/1.1``); the proxy hands each one to
 `Network.respond` and carries the reply back, delays and connection resets included.
-Every request is appended to `request_log` so that tests can see what a crawler asked for.
+Every request is appended to `request_log` (method, url, host, path, status, body size,
+request headers) so that tests and benchmarks can see what a crawler asked for.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def _handler(network: Network, log: list[dict], lock: threading.Lock) -> type[Ba
             entry = {"time": time.time(), "method": self.command, "url": target, "host": parts.hostname or "",
                      "path": parts.path + (f"?{parts.query}" if parts.query else ""),
                      "status": reply.status if not reply.reset else None,
+                     "size": len(reply.body) if not reply.reset and not reply.delay else 0,
                      "headers": dict(self.headers.items())}
             with lock:
                 log.append(entry)
