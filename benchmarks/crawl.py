@@ -12,9 +12,7 @@ report and runs at least half its pages per second).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,7 +51,6 @@ def run_breadth_first(registry: str, out: str, depth: int) -> None:
 
     portals = [p for p in load_registry(registry).portals if p.level in ("county", "township")]
     domains = sorted({registrable_domain(p.host) for p in portals})
-    fetched: list[str] = []
 
     class BreadthFirst(scrapy.Spider):
         name = "breadth_first"
@@ -65,7 +62,6 @@ def run_breadth_first(registry: str, out: str, depth: int) -> None:
                 yield scrapy.Request(portal.url)
 
         def parse(self, response):
-            fetched.append(response.url)
             if not isinstance(response, scrapy.http.TextResponse):
                 return
             for link in self.extractor.extract_links(response):
@@ -78,7 +74,6 @@ def run_breadth_first(registry: str, out: str, depth: int) -> None:
     process = CrawlerProcess(settings)
     process.crawl(BreadthFirst)
     process.start()
-    Path(out, "fetched.json").write_text(json.dumps(fetched))
 
 
 def found_reports(truth: dict, urls: set[str]) -> int:
@@ -94,11 +89,8 @@ def measure(kind: str, replica, registry: Path, depth: int) -> dict:
                     "--depth", str(depth)], cwd=ROOT, env=env, check=True)
     elapsed = time.monotonic() - started
     requests = replica.request_log[before:]
-    if kind == "focused":
-        db = sqlite3.connect(Path(out) / "archive.db")
-        urls = {row[0] for row in db.execute("SELECT url FROM documents")}
-    else:
-        urls = set(json.loads(Path(out, "fetched.json").read_text()))
+    # Both crawls are judged by what they fetched (the proxy's log), not by what they stored.
+    urls = {r["url"] for r in requests if r["status"] == 200}
     pages = sum(1 for r in requests if r["status"] and 200 <= r["status"] < 300)
     reports = found_reports(replica.truth, urls)
     return {"kind": kind, "requests": len(requests), "pages": pages, "seconds": elapsed,
