@@ -288,7 +288,7 @@ class Archive:
                 " gone_evidence = NULL WHERE url = ?",
                 (fetched_at, url),
             )
-        elif final_url and final_url != url and digest is not None:
+        elif final_url and final_url != url:
             # the old address now redirects: a document known there may have moved
             old = self.one("SELECT id FROM documents WHERE url = ? AND status = 'live'", (url,))
             if old is not None:
@@ -662,13 +662,27 @@ class Archive:
 
     def known_documents(self, portal_code: str | None = None) -> list[dict[str, Any]]:
         """Documents to revalidate on a re-crawl: URL, validators of the newest body, when last seen."""
-        sql = ("SELECT d.url, d.portal_code, d.status, d.kind, d.last_seen, d.attachment_of, f.etag, f.last_modified"
+        sql = ("SELECT d.url, d.portal_code, d.status, d.kind, d.last_seen, d.attachment_of, d.sha256,"
+               " f.content_type, f.etag, f.last_modified,"
+               # the page whose link led to it last (its list): where its absence can be seen
+               " (SELECT json_extract(r.request_headers, '$.Referer') FROM fetches r WHERE r.url = d.url"
+               "  AND json_extract(r.request_headers, '$.Referer') IS NOT NULL ORDER BY r.id DESC LIMIT 1) AS listed_on"
                " FROM documents d LEFT JOIN fetches f ON f.id = d.last_fetch_id WHERE d.status = 'live'")
         params: tuple[Any, ...] = ()
         if portal_code is not None:
             sql += " AND d.portal_code = ?"
             params = (portal_code,)
         return list(self.query(sql, params))
+
+    def stored_pages(self, portal_codes: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The newest stored 2xx body of every URL fetched without a redirect, with its validators."""
+        self.flush()
+        rows = self.query(
+            "SELECT url, etag, last_modified, sha256, content_type, portal_code FROM fetches"
+            " WHERE id IN (SELECT MAX(id) FROM fetches WHERE sha256 IS NOT NULL AND status BETWEEN 200 AND 299"
+            " AND final_url = url GROUP BY url)")
+        wanted = set(portal_codes) if portal_codes is not None else None
+        return [row for row in rows if wanted is None or row["portal_code"] in wanted]
 
     def changes(self, since: str, kinds: tuple[str, ...] = ("report", "image_only")) -> dict[str, list[dict[str, Any]]]:
         """New, changed, gone and moved documents of ``kinds`` since ``since`` (an ISO date or time)."""

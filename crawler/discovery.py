@@ -68,6 +68,7 @@ class Discovery:
     pages: list[str]          # other pages of the list this page belongs to
     context: str              # the context after reading the page itself
     title: str = ""           # the page's article title (what its attachments are about)
+    linked: tuple[str, ...] = ()  # every URL the page links, followed or not (re-crawls: what is still listed)
 
 
 def clean_url(base: str, href: str) -> str | None:
@@ -256,7 +257,8 @@ def discover(url: str, text: str, expected_context: str) -> Discovery:
             best[raw.url] = link
     pages = [] if context == "document" else paging_urls(url, text, raw_links)
     pages = [p for p in pages if p != url and p not in best]
-    return Discovery(sorted(best.values(), key=lambda link: -link.score), pages, context, page_title(text))
+    return Discovery(sorted(best.values(), key=lambda link: -link.score), pages, context, page_title(text),
+                     tuple(dict.fromkeys(raw.url for raw in raw_links)))
 
 
 def page_title(text: str) -> str:

@@ -18,6 +18,7 @@ from scrapy import signals
 
 from archive import Archive
 from crawler import cues, faults
+from crawler.distributed import portal_finished
 from crawler.middlewares import PORTAL_META, attempt_failed
 from parsers import PARSER_VERSION, metadata, parse_document, with_page_metadata
 
@@ -77,12 +78,13 @@ class ArchivePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.attempt_failed, signal=attempt_failed)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.portal_finished, signal=portal_finished)
         return pipeline
 
     def open_spider(self, spider=None) -> None:
         spider = spider or self.crawler.spider
         settings = self.crawler.settings
-        self.archive = Archive(settings.get("OGI_ARCHIVE") or None)
+        self.archive = Archive(settings.get("OGI_ARCHIVE") or None, worker=settings.get("OGI_WORKER") or None)
         run_settings = {name: settings.get(name) for name in RUN_SETTINGS}
         run_settings["spider"] = spider.name
         run_settings["portals"] = len(getattr(spider, "portals", []))
@@ -132,6 +134,12 @@ class ArchivePipeline:
         return {"kind": item["kind"], "url": item["final_url"], "parsed_as": kind,
                 "report_year": record.get("report_year"), "organ": record.get("organ")}
 
+    def portal_finished(self, code: str, status: str, reason: str | None, pages: int | None) -> None:
+        """A portal has no outstanding request left (crawler.distributed): this run finished it."""
+        if self.archive is not None:
+            self.archive.finish_portal(self.run_id, code, status, reason, pages=pages)
+            self.archive.flush()  # durable at once: a killed worker must not forget what it finished
+
     def attempt_failed(self, request, url, cause, detail, status, response, duration) -> None:
         if self.archive is None:
             return
@@ -152,6 +160,9 @@ class ArchivePipeline:
         """Write portal statuses, per-portal logs and the run's stats, with why it ended."""
         if self.archive is None:
             return
+        if hasattr(spider, "vanished"):
+            for url, evidence in spider.vanished():
+                self.archive.mark_gone(url, evidence)
         per_portal = {}
         for code, state in getattr(spider, "states", {}).items():
             self.archive.set_portal_status(code, state.status, state.reason, self.run_id)

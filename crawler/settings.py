@@ -20,6 +20,14 @@ USER_AGENT = "ogi-archive/0.1 (+{contact}; research archive of disclosure annual
 # None: $OGI_ARCHIVE, else ./archive.db (archive.default_archive_path).
 OGI_ARCHIVE = os.environ.get("OGI_ARCHIVE") or None
 
+# Several workers, one crawl (crawler.distributed): with REDIS_URL set they share the frontier
+# through Redis under OGI_CRAWL_NAME; each names itself OGI_WORKER (None: hostname-pid) in its
+# own archive. The add-on also records which portals each run finished.
+REDIS_URL = os.environ.get("REDIS_URL") or None
+OGI_CRAWL_NAME = os.environ.get("OGI_CRAWL_NAME") or "county_portals"
+OGI_WORKER = os.environ.get("OGI_WORKER") or None
+ADDONS = {"crawler.distributed.DistributedCrawl": 0}
+
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "ogi-archive"
 CONCURRENT_REQUESTS = 16

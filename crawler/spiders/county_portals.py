@@ -7,6 +7,11 @@ each portal has a depth and a request budget. A WAF challenge, a dead portal or 
 refusal of the home page becomes the portal's status, with a reason.
 
     scrapy crawl county_portals [-a portals=PATH] [-a codes=152223,653024] [-a province=内蒙古]
+                                [-a recrawl=new|changed|all] [-s JOBDIR=crawls/run-1]
+
+Against an archive that knows documents the crawl is incremental (crawler.recrawl): known
+documents are revalidated with conditional requests, and those no page links any more are
+reported as vanished.
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler import cues, discovery, faults
+from crawler import cues, discovery, faults, recrawl
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.registry import Portal, load_registry, select
 from crawler.scope import Scope
 
 CRAWLED_LEVELS = ("county", "township")
+GONE_STATUSES = (404, 410)
 
 
 @dataclass
@@ -54,8 +60,9 @@ class CountyPortalsSpider(scrapy.Spider):
     name = "county_portals"
 
     def __init__(self, portals: str | None = None, codes: str | None = None,
-                 province: str | None = None, *args, **kwargs):
+                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.recrawl_policy = recrawl
         registry = load_registry(portals)
         self.registry_problems = registry.problems
         chosen = [p for p in select(registry.portals, codes=codes, province=province) if p.level in CRAWLED_LEVELS]
@@ -68,6 +75,12 @@ class CountyPortalsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("OGI_PORTAL_MAX_DEPTH", 8)
         spider.max_requests = crawler.settings.getint("OGI_PORTAL_MAX_REQUESTS", 1500)
+        spider.plan = recrawl.RecrawlPlan.from_archive(
+            crawler.settings.get("OGI_ARCHIVE"), spider.recrawl_policy,
+            crawler.settings.getint("OGI_RECRAWL_MAX_AGE_DAYS", 180), set(spider.states))
+        spider.jobdir = crawler.settings.get("JOBDIR")
+        recrawl.prepare_jobdir(spider.jobdir)
+        spider.plan.sees_every_link = not recrawl.resumes(spider.jobdir)
         return spider
 
     async def start(self):
@@ -78,22 +91,49 @@ class CountyPortalsSpider(scrapy.Spider):
             state.requests += 1
             yield self._request(portal.url, portal.code, role="home", context="home", depth=0,
                                 score=discovery.SCORES["report_column"])
+            for known in self.plan.revalidations(portal.code):
+                state.requests += 1
+                yield self._request(known.url, portal.code, role="article", context="document", depth=1,
+                                    score=discovery.SCORES["page"], attachment_of=known.attachment_of)
+
+    def restart_portal(self, code: str) -> scrapy.Request:
+        """The home page of a portal crawled again from the start (crawler.distributed: its
+        requests were lost with a killed worker); its request budget starts over."""
+        state = self.states[code]
+        state.requests, state.budget_refused = 1, 0
+        state.query_variants.clear()
+        return self._request(state.portal.url, code, role="home", context="home", depth=0,
+                             score=discovery.SCORES["report_column"])
 
     # -- requests -------------------------------------------------------------------------
 
     def _request(self, url: str, code: str, *, role: str, context: str, depth: int, score: int,
                  attachment_of: str | None = None, link_text: str = "", parent_title: str = "") -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse_page, errback=self.on_error, priority=score,
-            meta={PORTAL_META: code, "role": role, "context": context, "depth_in_portal": depth,
-                  "attachment_of": attachment_of, "link_text": link_text, "parent_title": parent_title},
-        )
+        meta = {PORTAL_META: code, "role": role, "context": context, "depth_in_portal": depth,
+                "attachment_of": attachment_of, "link_text": link_text, "parent_title": parent_title}
+        headers, callback = {}, self.parse_page
+        known = self.plan.known.get(url)
+        stored = self.plan.pages.get(url)
+        if known is not None:  # a document archived before: unchanged, moved away, or a new version
+            # whatever link led here this time, it stays a document
+            meta["role"] = "attachment" if known.attachment_of else "article"
+            headers = {} if self.plan.policy == "all" else recrawl.conditional_headers(known)
+            callback = self.parse_revalidation
+            meta["dont_redirect"] = True
+            meta["handle_httpstatus_list"] = [recrawl.NOT_MODIFIED, *recrawl.REDIRECT_STATUSES]
+        elif stored is not None:  # a list page read before: ask whether it changed
+            headers = recrawl.conditional_headers(stored)
+            meta["handle_httpstatus_list"] = [recrawl.NOT_MODIFIED]
+        return scrapy.Request(url, callback=callback, errback=self.on_error, priority=score,
+                              headers=headers, meta=meta)
 
     def _follow(self, response: Response, url: str, *, role: str, context: str, score: int,
                 depth: int, attachment_of: str | None = None, link_text: str = "", parent_title: str = ""):
         code = response.meta[PORTAL_META]
         state = self.states[code]
         if self.scope.refusal(url, code) is not None:
+            return None
+        if self.plan.skip(url):
             return None
         is_document = role in discovery.DOCUMENT_ROLES
         if depth > self.max_depth and not is_document:
@@ -117,7 +157,11 @@ class CountyPortalsSpider(scrapy.Spider):
         meta = response.meta
         code = meta[PORTAL_META]
         state = self.states[code]
-        role, expected = meta["role"], meta["context"]
+        role = meta["role"]
+        unchanged = response.status == recrawl.NOT_MODIFIED
+        if unchanged:  # a list page that did not change: its links are read from the archived copy
+            yield self._fetch_item(response, kind="page")
+            response = self.plan.stored_copy(response)
         waf = faults.waf_challenge(response.status, response.body)
         if waf:
             yield from self._failed(response.request, "waf_challenge", waf, response)
@@ -127,12 +171,16 @@ class CountyPortalsSpider(scrapy.Spider):
         is_text = isinstance(response, TextResponse)
         if role in discovery.DOCUMENT_ROLES or not is_text:
             yield self._fetch_item(response, kind="document")
-        else:
+        elif not unchanged:
             yield self._fetch_item(response, kind="page")
-        if not is_text:
-            return
-        found = discovery.discover(response.url, response.text, expected)
+        if is_text:
+            yield from self._follow_links(response)
+
+    def _follow_links(self, response: TextResponse):
+        meta = response.meta
+        found = discovery.discover(response.url, response.text, meta["context"])
         depth = meta["depth_in_portal"]
+        self.plan.note_read(response.url, found.linked)
         for link in found.links:
             on_document = found.context == "document" and link.role in ("attachment", "report_attachment")
             request = self._follow(
@@ -149,9 +197,49 @@ class CountyPortalsSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def parse_revalidation(self, response: Response):
+        """A known document asked again: unchanged (304), moved away (3xx) or answered in full."""
+        code = response.meta[PORTAL_META]
+        if response.status == recrawl.NOT_MODIFIED:
+            self.states[code].pages += 1
+            self.crawler.stats.inc_value("ogi/not_modified")
+            yield self._fetch_item(response, kind="not_modified")
+            stored = self.plan.stored_copy(response)  # its links did not change either: follow them again
+            if isinstance(stored, TextResponse):
+                yield from self._follow_links(stored)
+            return
+        if response.status in recrawl.REDIRECT_STATUSES:
+            location = response.urljoin((response.headers.get(b"Location") or b"").decode("latin-1"))
+            item = self._fetch_item(response, kind="redirect")
+            item["final_url"] = location
+            yield item
+            request = self._follow(response, location, role=response.meta["role"], context="document",
+                                   score=discovery.SCORES["page"], depth=response.meta["depth_in_portal"],
+                                   attachment_of=response.meta.get("attachment_of"))
+            if request is not None:
+                yield request
+            return
+        yield from self.parse_page(response)
+
+    def vanished(self) -> list[tuple[str, str]]:
+        """Known documents no page linked, on portals crawled to the end: (URL, evidence)."""
+        out = []
+        for code, state in self.states.items():
+            if state.status != "ok" or state.budget_refused:
+                continue  # a portal not crawled to the end proves no absence
+            for url in self.plan.vanished(code):
+                out.append((url, f"no longer linked from any page of portal {code} ({state.portal.url})"))
+        return out
+
+    def closed(self, reason: str) -> None:
+        if reason in ("finished", "shutdown"):
+            recrawl.release_jobdir(self.jobdir)
+
     def on_error(self, failure: Failure):
         request = failure.request
         response = failure.value.response if isinstance(failure.value, HttpError) else None
+        if response is not None and response.status in GONE_STATUSES:
+            self.plan.note_gone(response.url)
         if response is not None:
             waf = faults.waf_challenge(response.status, response.body)
             if waf:
@@ -198,7 +286,7 @@ class CountyPortalsSpider(scrapy.Spider):
             "status": response.status,
             "request_headers": dict(request.headers),
             "response_headers": dict(response.headers),
-            "body": response.body if kind == "document" else None,
+            "body": response.body if kind in ("document", "page") and response.status != recrawl.NOT_MODIFIED else None,
             "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
             "fetched_at": _now(),
             "duration": _duration(request),
