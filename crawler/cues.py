@@ -193,10 +193,6 @@ SITE_DIRECTORY_TEXT = re.compile(
     r"|各地政府|地方政府"
 )
 SITE_DIRECTORY_URL = re.compile(r"(?:^|/)(?:wzdh|zfwzdh|wzq|zwdh|sxzf|xqzf|qxzf|xzjd|xzzf|dfzf|zzjg/xzjd)(?:[/._]|$)", re.I)
-# Names of governments by level; a county-level 市 is told from a prefecture by its code.
-PROVINCE_NAME = re.compile(r"(?:省|自治区|市)(?:人民政府)?$")
-PREFECTURE_NAME = re.compile(r"(?:市|州|盟|地区)(?:人民政府)?$")
-COUNTY_NAME = re.compile(r"(?:县|区|旗|市|特区|林区|自治县|自治旗)(?:人民政府)?$")
 TOWNSHIP_NAME = re.compile(r"(?:乡|镇|街道|街道办事处|苏木|民族乡|民族苏木)(?:人民政府)?$")
 GOVERNMENT_SUFFIX = re.compile(r"(?:人民政府|政府|门户网站|政府网|网站|政务网|办事处)$")
 # A county portal's page of its townships: 乡镇街道 directories, or 行政区划 under 走进XX.
