@@ -89,6 +89,7 @@ class ArchivePipeline:
         run_settings["spider"] = spider.name
         run_settings["portals"] = len(getattr(spider, "portals", []))
         self.run_id = self.archive.start_run(run_settings, code_version=code_version())
+        self.run_started = self.archive.one("SELECT started_at FROM crawl_runs WHERE id = ?", (self.run_id,))["started_at"]
         portals = getattr(spider, "portals", [])
         if portals:
             self.archive.upsert_portals(portal.as_row() for portal in portals)
@@ -181,8 +182,12 @@ class ArchivePipeline:
                 f"; {state.budget_refused} links over budget" if state.budget_refused else "",
             )
             self.crawler.stats.set_value(f"ogi/portal/{code}", summary)
+        changes = {what: len(rows) for what, rows in self.archive.changes(self.run_started).items()}
+        logger.info("reports in this run: %d new, %d changed, %d gone, %d moved",
+                    changes["new"], changes["changed"], changes["gone"], changes["moved"])
         stats = {
             "finish_reason": reason,
+            "report_changes": changes,
             "portals": per_portal,
             "documents_by_kind": self.documents_by_kind,
             "scrapy": {k: v for k, v in self.crawler.stats.get_stats().items()

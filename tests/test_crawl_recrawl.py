@@ -7,6 +7,7 @@ Interrupted crawls (SIGINT, SIGKILL) resumed end with the archive an uninterrupt
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -98,6 +99,8 @@ def test_recrawls_fetch_little_and_report_exactly_what_changed(seed, replica_fac
     truth = second.truth["changes"]
     with Archive(archive) as db:
         found = db.changes(since)
+        summary = json.loads(db.one("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")["stats"])
+    assert summary["report_changes"] == {what: len(rows) for what, rows in found.items()}
     assert {r["url"] for r in found["new"]} == set(truth["added"])
     assert {r["url"] for r in found["changed"]} == set(truth["republished"])
     assert {r["url"] for r in found["gone"]} == set(truth["deleted"])
