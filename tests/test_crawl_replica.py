@@ -29,12 +29,12 @@ TEST_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS": "32",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "DOWNLOAD_TIMEOUT": "12",
+    "DOWNLOAD_TIMEOUT": "25",
     "RETRY_BACKOFF_BASE": "0.1",
     "LOG_LEVEL": "INFO",
 }
 CONFIGS = [(1, False), (1, True), (2, True), (3, True)]
-CRAWL_TIMEOUT = 240
+CRAWL_TIMEOUT = 420
 
 
 @dataclass

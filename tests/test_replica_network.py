@@ -441,7 +441,7 @@ def test_redirect_chain_loop_404_oversized_and_gzip_bomb(faulty):
     bomb = faulty.network.respond("GET", _planted(faulty, "decompression_bomb")["url"])
     assert ("Content-Encoding", "gzip") in bomb.headers and len(bomb.body) < 2 * 1024 * 1024
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    assert len(inflater.decompress(bomb.body, 300 * 1024 * 1024)) >= 256 * 1024 * 1024
+    assert len(inflater.decompress(bomb.body, 200 * 1024 * 1024)) >= 128 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ epochs
@@ -454,8 +454,9 @@ def test_epoch_two_adds_corrects_deletes_and_moves_reports(replica_factory):
     changes = second.truth["changes"]
     assert all(changes.values()), changes
     assert all(after[url]["report_year"] == 2024 for url in changes["added"])
-    for url in changes["republished"]:
-        assert before[url]["values"] != after[url]["values"]
+    for url in changes["republished"]:  # reports, and the second URL of a report served at two
+        if url in before:
+            assert before[url]["values"] != after[url]["values"]
         assert first.network.respond("GET", url).body != second.network.respond("GET", url).body
     for url in changes["deleted"]:
         assert second.network.respond("GET", url).status == 404
