@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Iterable
 from pathlib import Path
+
+from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
+
+from archive import Archive, default_archive_path
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ class RecrawlPlan:
     gone: set[str] = field(default_factory=set)  # pages that answered 404/410 this run: their links went with them
     # False when a resumed JOBDIR skips pages an earlier process read: absence then proves nothing
     sees_every_link: bool = True
+    _reader: Archive | None = field(default=None, repr=False)
 
     @classmethod
     def from_archive(cls, archive_path: str | None, policy: str, max_age_days: int,
@@ -66,8 +72,6 @@ class RecrawlPlan:
         if policy not in POLICIES:
             raise ValueError(f"recrawl must be one of {', '.join(POLICIES)}, not {policy!r}")
         plan = cls(policy, timedelta(days=max_age_days))
-        from archive import Archive, default_archive_path
-
         path = Path(archive_path) if archive_path else default_archive_path()
         if not path.exists():
             return plan
@@ -86,19 +90,20 @@ class RecrawlPlan:
                                                             row["sha256"], row["content_type"])
         return plan
 
-    def stored_copy(self, response):
+    def stored_copy(self, response: Response) -> Response:
         """The archived copy of a page or document that answered 304, as a response to read links from."""
-        from scrapy.http import Response
-        from scrapy.responsetypes import responsetypes
-
-        from archive import Archive
-
         stored = self.pages.get(response.url) or self.known[response.url]
-        with Archive(self.archive_path) as db:
-            body = db.body(stored.sha256)
+        if self._reader is None:  # one connection for the whole crawl, opened at the first 304
+            self._reader = Archive(self.archive_path)
+        body = self._reader.body(stored.sha256)
         headers = {"Content-Type": stored.content_type} if stored.content_type else {}
         kind: type[Response] = responsetypes.from_args(headers=headers, url=response.url, body=body)
         return kind(response.url, status=200, headers=headers, body=body, request=response.request)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def _stale(self, document: KnownDocument, now: datetime) -> bool:
         seen = datetime.fromisoformat(document.last_seen.replace("Z", "+00:00"))

@@ -232,6 +232,7 @@ class CountyPortalsSpider(scrapy.Spider):
         return out
 
     def closed(self, reason: str) -> None:
+        self.plan.close()
         if reason in ("finished", "shutdown"):
             recrawl.release_jobdir(self.jobdir)
 
