@@ -118,11 +118,19 @@ class Archive:
 
     # -- transactions -------------------------------------------------------------
 
-    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def _begin(self) -> None:
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN IMMEDIATE")
             self._batch_started = time.monotonic()
+
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        self._begin()
         return self.conn.execute(sql, tuple(params))
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self._begin()
+            self.conn.executemany(sql, rows)
 
     def _wrote(self) -> None:
         """Count one logical write; commit when the batch is full or old enough."""
@@ -466,20 +474,19 @@ class Archive:
             return None
         report_id = cursor.lastrowid
         inferred = set(record.get("inferred") or ())
-        values = record.get("values") or {}
-        for key, value in values.items():
-            self._write(
-                "INSERT INTO report_values (report_id, key, value, inferred) VALUES (?, ?, ?, ?)",
-                (report_id, key, value, int(key in inferred)),
-            )
-        for check in record.get("checks") or []:
-            self._write(
-                "INSERT INTO report_checks (report_id, name, scope, ok, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (report_id, check.get("name"), check.get("scope"),
-                 None if check.get("ok") is None else int(bool(check.get("ok"))),
-                 check.get("detail")),
-            )
+        # One statement for all of a report's values (and one for its checks): statement by
+        # statement, a report's hundred-odd cells cost as many round trips into SQLite.
+        self._write_many(
+            "INSERT INTO report_values (report_id, key, value, inferred) VALUES (?, ?, ?, ?)",
+            [(report_id, key, value, int(key in inferred))
+             for key, value in (record.get("values") or {}).items()],
+        )
+        self._write_many(
+            "INSERT INTO report_checks (report_id, name, scope, ok, detail) VALUES (?, ?, ?, ?, ?)",
+            [(report_id, check.get("name"), check.get("scope"),
+              None if check.get("ok") is None else int(bool(check.get("ok"))), check.get("detail"))
+             for check in record.get("checks") or []],
+        )
         if record.get("text"):
             self._write(
                 "INSERT INTO report_text (report_id, title, organ, text) VALUES (?, ?, ?, ?)",
