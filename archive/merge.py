@@ -70,6 +70,7 @@ def _merge_one(conn: sqlite3.Connection, shard: Path) -> Counter[str]:
         documents = _merge_documents(conn, fetches, added)
         _merge_reports(conn, documents, fetches, runs, added)
         _merge_portals(conn, runs)
+        _merge_portal_runs(conn, runs)
         conn.execute("UPDATE documents SET attachment_of_id = (SELECT p.id FROM documents p"
                      " WHERE p.url = documents.attachment_of) WHERE attachment_of IS NOT NULL")
         conn.execute("UPDATE documents SET version ="
@@ -196,3 +197,20 @@ def _merge_portals(conn: sqlite3.Connection, runs: dict[int, int]) -> None:
         conn.execute(f"INSERT OR REPLACE INTO main.portals ({', '.join(f'[{n}]' for n in names)})"
                      f" VALUES ({', '.join('?' * len(names))})",
                      tuple(portal.values()))
+
+
+def _merge_portal_runs(conn: sqlite3.Connection, runs: dict[int, int]) -> None:
+    """Which run finished which portal travels too, and decides the portal's status.
+
+    A worker records a status for every portal of its registry, also for those other workers
+    crawled; the run that finished a portal is the one that knows how it ended.
+    """
+    for row in _rows(conn, "SELECT * FROM shard.portal_runs"):
+        conn.execute("INSERT OR REPLACE INTO main.portal_runs (run_id, portal_code, status, reason, finished_at,"
+                     " pages, reports) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (runs[row["run_id"]], row["portal_code"], row["status"], row["reason"], row["finished_at"],
+                      row["pages"], row["reports"]))
+    conn.execute(
+        "UPDATE main.portals SET (status, reason, last_run_id) = (SELECT status, reason, run_id FROM main.portal_runs r"
+        " WHERE r.portal_code = portals.code ORDER BY r.finished_at DESC LIMIT 1)"
+        " WHERE code IN (SELECT portal_code FROM main.portal_runs)")

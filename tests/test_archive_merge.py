@@ -120,3 +120,24 @@ def test_ogi_merge_command(tmp_path: Path, exchanges: list[dict]) -> None:
     missing = subprocess.run([sys.executable, "-m", "ogi.cli", "merge", str(tmp_path / "nope.db"),
                               "--into", str(tmp_path / "all.db")], capture_output=True, text=True)
     assert missing.returncode != 0 and "no such shard" in missing.stderr
+
+
+def test_a_portal_takes_its_status_from_the_run_that_finished_it(tmp_path: Path) -> None:
+    # Each worker writes a status for every portal of its registry; only one of them crawled it.
+    for shard, worker, finished, other in (("one.db", "w1", ("150121", "ok", None), "150122"),
+                                           ("two.db", "w2", ("150122", "dead", "DNS: no such host"), "150121")):
+        with Archive(tmp_path / shard, worker=worker) as db:
+            run = db.start_run({"worker": worker}, code_version="test")
+            db.upsert_portals({"code": code, "name": code, "level": "county"} for code in ("150121", "150122"))
+            db.finish_portal(run, *finished, pages=3)
+            db.set_portal_status(finished[0], finished[1], finished[2], run)
+            db.set_portal_status(other, "pending", "crawled by another worker", run)  # later, and wrong
+            db.finish_run(run, {})
+    merge_shards([tmp_path / "one.db", tmp_path / "two.db"], into=tmp_path / "merged.db")
+    with Archive(tmp_path / "merged.db") as db:
+        portals = {row["code"]: (row["status"], row["reason"], row["worker"]) for row in db.query(
+            "SELECT code, status, reason, worker FROM portals JOIN crawl_runs ON crawl_runs.id = portals.last_run_id")}
+        finished_by = {row["portal_code"]: row["worker"] for row in db.query(
+            "SELECT portal_code, worker FROM portal_runs JOIN crawl_runs ON crawl_runs.id = portal_runs.run_id")}
+    assert portals == {"150121": ("ok", None, "w1"), "150122": ("dead", "DNS: no such host", "w2")}
+    assert finished_by == {"150121": "w1", "150122": "w2"}
