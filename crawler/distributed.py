@@ -10,8 +10,10 @@ Without ``REDIS_URL`` the scheduler is Scrapy's own; only the bookkeeping below 
 
 Bookkeeping, per portal: every request of a portal is counted when scheduled and counted
 off when its callback (or errback) is done, its child requests being counted before. A
-portal whose count falls to zero is *finished*: the archive records it
-(``Archive.finish_portal``) and, when distributed, so does a Redis set.
+document the callback yields is counted too, until the archive pipeline has parsed and
+committed it (parsing runs behind the crawl): a worker killed before then must not leave
+its portal finished. A portal whose count falls to zero is *finished*: the archive records
+it (``Archive.finish_portal``) and, when distributed, so does a Redis set.
 
 Kill resilience: scrapy-redis does not acknowledge requests, so the requests a dead worker
 had popped are gone and their portals' counts never fall to zero. A worker holds a lease
@@ -55,9 +57,14 @@ DEFAULT_CRAWL_NAME = "county_portals"
 GENERATION_META = "ogi_generation"  # which crawl of its portal a request belongs to (1: the first)
 TOKEN_META = "ogi_counted"          # set once a request is counted in its portal's outstanding requests
 
+ITEM_TOKEN = "ogi_progress_token"  # on a document item: counted in its portal until archived
+
 # Sent when a portal has no outstanding request left: kwargs code, status, reason, pages.
 # The archive pipeline records it with Archive.finish_portal.
 portal_finished = object()
+# Sent by the archive pipeline once a document item is parsed and committed: kwarg token
+# (the item's ITEM_TOKEN).
+document_stored = object()
 
 
 def default_worker_name() -> str:
@@ -251,12 +258,15 @@ class PortalProgress:
         # Requests this worker holds: token -> (portal, generation). Locally that is every
         # counted request; distributed, those it took from the shared queue.
         self.held: dict[str, tuple[str, int]] = {}
+        # Documents yielded and not archived yet: token -> (portal, generation).
+        self.storing: dict[str, tuple[str, int]] = {}
         self.renewal: task.LoopingCall | None = None
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.document_stored, signal=document_stored)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PortalProgress:
@@ -282,6 +292,22 @@ class PortalProgress:
         if token is not None:
             self.held[token] = (request.meta[PORTAL_META], request.meta.get(GENERATION_META, 1))
             self.ledger.renew([request.meta[PORTAL_META]])
+
+    def hold_document(self, item: dict, parent: Request) -> None:
+        """Count a document item in until the archive holds it (``document_stored``)."""
+        code = parent.meta.get(PORTAL_META)
+        if code is None:
+            return
+        generation = parent.meta.get(GENERATION_META, 1)
+        token = uuid.uuid4().hex
+        self.ledger.add(code, generation)
+        self.storing[token] = (code, generation)
+        item[ITEM_TOKEN] = token
+
+    def document_stored(self, token: str | None) -> None:
+        stored = self.storing.pop(token, None)
+        if stored is not None:
+            self._count_off(*stored)
 
     def done(self, request: Request) -> None:
         """The request's callback or errback is done (its children are counted already)."""
@@ -333,12 +359,13 @@ class PortalProgress:
             self.renewal.stop()
 
     def _renew_leases(self) -> None:
-        codes = {code for code, _ in self.held.values()}
+        codes = {code for code, _ in [*self.held.values(), *self.storing.values()]}
         if codes:
             self.ledger.renew(codes)
 
     def spider_idle(self, spider: Spider) -> None:
         # An idle engine holds no request: whatever is still held went a way no hook sees.
+        # (Documents still being parsed are not requests: they stay counted.)
         for token in list(self.held):
             self._count_off(*self.held.pop(token))
         if not self.distributed:
@@ -389,6 +416,8 @@ class PortalProgressMiddleware:
                     if parent is not None and output.meta[PORTAL_META] == parent.meta.get(PORTAL_META):
                         output.meta.setdefault(GENERATION_META, generation)
                     self.progress.count(output)
+                elif isinstance(output, dict) and output.get("kind") == "document" and parent is not None:
+                    self.progress.hold_document(output, parent)
                 yield output
         finally:
             if parent is not None:

@@ -12,22 +12,22 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import signals
 
 from archive import Archive
 from crawler import cues, faults
-from crawler.distributed import portal_finished
+from crawler.distributed import ITEM_TOKEN, document_stored, portal_finished
 from crawler.middlewares import PORTAL_META, attempt_failed
-from parsers import PARSER_VERSION, metadata, parse_document, with_page_metadata
+from crawler.parsing import ParserPool
+from parsers import PARSER_VERSION, metadata, with_page_metadata
 
 logger = logging.getLogger(__name__)
 
 RUN_SETTINGS = (
     "BOT_NAME", "USER_AGENT", "OGI_CONTACT_URL", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED",
     "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
-    "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "OGI_PORTAL_MAX_DEPTH", "OGI_PORTAL_MAX_REQUESTS",
+    "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "OGI_PORTAL_MAX_DEPTH", "OGI_PORTAL_MAX_REQUESTS", "OGI_PARSE_PROCESSES",
 )
 
 
@@ -69,9 +69,13 @@ class ArchivePipeline:
         self.documents_by_kind: dict[str, int] = {}
         # Records of pages that link attachments, so an attachment can borrow what its page says.
         self.linking_pages: dict[str, dict] = {}
-        # One parsing thread: the reactor stays free, and pdfium (under pdfplumber) crashes
-        # the process when two threads use it at once.
-        self.parser_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ogi-parse")
+        self.parsers = ParserPool(crawler.settings.getint("OGI_PARSE_PROCESSES", 1))
+        # Documents being parsed (their size), and every document's parse by URL,
+        # which its attachments wait for.
+        self.parsing: dict[asyncio.Future, int] = {}
+        self.page_parses: dict[str, asyncio.Future] = {}
+        self.backlog_bytes = 0
+        self.backlog_limit = crawler.settings.getint("OGI_PARSE_BACKLOG_BYTES", 256 * 1024 * 1024)
 
     @classmethod
     def from_crawler(cls, crawler) -> ArchivePipeline:
@@ -105,13 +109,41 @@ class ArchivePipeline:
         )
 
     async def process_item(self, item: dict, spider=None) -> dict:
-        spider = spider or self.crawler.spider
+        fetch_id = self._record_fetch(item)  # the bytes are archived before anything reads them
         if item["kind"] != "document":
-            self._record_fetch(item)
             return item
-        body = item["body"]
-        record = await asyncio.wrap_future(self.parser_thread.submit(
-            parse_document, body, item["final_url"], item.get("content_type")))
+        # Parsing runs beside the crawl, so fetching never waits for a slow PDF; only a
+        # backlog past OGI_PARSE_BACKLOG_BYTES holds the crawl back until it shrinks.
+        parse = asyncio.ensure_future(self._parse_and_record(item, fetch_id))
+        size = len(item["body"] or b"")
+        self.parsing[parse] = size
+        self.backlog_bytes += size
+        parse.add_done_callback(self._parsed)
+        self.page_parses[item["final_url"]] = parse
+        while self.backlog_bytes > self.backlog_limit and self.parsing:
+            await asyncio.wait(list(self.parsing), return_when=asyncio.FIRST_COMPLETED)
+        return {"kind": item["kind"], "url": item["final_url"], "fetch_id": fetch_id}
+
+    def _parsed(self, parse: asyncio.Future) -> None:
+        size = self.parsing.pop(parse)
+        self.backlog_bytes -= size
+        if not parse.cancelled() and parse.exception() is not None:
+            logger.error("parsing a document failed", exc_info=parse.exception())
+
+    async def _parse_and_record(self, item: dict, fetch_id: int) -> None:
+        try:
+            await self._parse_and_store(item, fetch_id)
+        finally:
+            # Its portal may now be finished (crawler.distributed): what it holds is durable.
+            self.archive.flush()
+            self.crawler.signals.send_catch_log(signal=document_stored, token=item.get(ITEM_TOKEN))
+
+    async def _parse_and_store(self, item: dict, fetch_id: int) -> None:
+        spider = self.crawler.spider
+        record = await self.parsers.parse(item["body"], item["final_url"], item.get("content_type"))
+        linking = self.page_parses.get(item.get("attachment_of") or "")
+        if linking is not None:
+            await asyncio.wait([linking])  # the page first: the attachment borrows what it says
         page = self.linking_pages.get(item.get("attachment_of") or "")
         if page is not None:
             record = with_page_metadata(record, page)
@@ -122,7 +154,6 @@ class ArchivePipeline:
                 key: record.get(key) for key in
                 ("title", "organ", "organ_level", "report_year", "published_on", "attachments")
             } | {"source": {"url": item["final_url"]}}
-        fetch_id = self._record_fetch(item)
         self.archive.record_document(
             fetch_id=fetch_id, url=item["final_url"], record=record,
             attachment_of=item.get("attachment_of"), portal_code=item.get("portal"),
@@ -132,11 +163,15 @@ class ArchivePipeline:
         self.crawler.stats.inc_value(f"ogi/documents/{kind}")
         if kind == "report" and hasattr(spider, "record_report"):
             spider.record_report(item.get("portal"), record.get("report_year"))
-        return {"kind": item["kind"], "url": item["final_url"], "parsed_as": kind,
-                "report_year": record.get("report_year"), "organ": record.get("organ")}
+
+    async def close_spider(self, spider=None) -> None:
+        """Every document fetched is parsed and stored before the run's summary is written."""
+        if self.parsing:
+            logger.info("parsing the last %d documents", len(self.parsing))
+            await asyncio.wait(list(self.parsing))
 
     def portal_finished(self, code: str, status: str, reason: str | None, pages: int | None) -> None:
-        """A portal has no outstanding request left (crawler.distributed): this run finished it."""
+        """A portal has no outstanding request or unarchived document left: this run finished it."""
         if self.archive is not None:
             self.archive.finish_portal(self.run_id, code, status, reason, pages=pages)
             self.archive.flush()  # durable at once: a killed worker must not forget what it finished
@@ -182,6 +217,8 @@ class ArchivePipeline:
                 f"; {state.budget_refused} links over budget" if state.budget_refused else "",
             )
             self.crawler.stats.set_value(f"ogi/portal/{code}", summary)
+        if self.parsers.crashes:
+            self.crawler.stats.set_value("ogi/parser_crashes", self.parsers.crashes)
         changes = {what: len(rows) for what, rows in self.archive.changes(self.run_started).items()}
         logger.info("reports in this run: %d new, %d changed, %d gone, %d moved",
                     changes["new"], changes["changed"], changes["gone"], changes["moved"])
@@ -196,4 +233,4 @@ class ArchivePipeline:
         self.archive.finish_run(self.run_id, stats)
         self.archive.close()
         self.archive = None
-        self.parser_thread.shutdown()
+        self.parsers.close()

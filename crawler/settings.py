@@ -52,12 +52,21 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 
+# A response yields a handful of links and at most one item; Scrapy starts this many tasks
+# per response to handle them (100 by default, most of them idle).
+CONCURRENT_ITEMS = 8
+
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
 # Scheduling follows request priority (likely links first), breadth-first within a priority.
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Worker processes that parse the documents beside the crawl (crawler.parsing).
+OGI_PARSE_PROCESSES = 1
+# Bytes of fetched documents waiting for a parser before the crawl waits for them.
+OGI_PARSE_BACKLOG_BYTES = 256 * 1024 * 1024
 
 # Per-portal limits of the county_portals spider.
 OGI_PORTAL_MAX_DEPTH = 8

@@ -31,24 +31,28 @@ def _record(body: bytes, url: str | None, content_type: str | None) -> dict:
     }
 
 
+def unreadable_record(body: bytes, url: str | None, content_type: str | None, reason: str) -> dict:
+    """The record of a document nothing could be read from, saying why."""
+    record = _record(bytes(body), url, content_type)
+    record["reason"] = reason
+    return record
+
+
 def parse_document(body: bytes, url: str | None = None, content_type: str | None = None,
                    time_cap: float = TIME_CAP_SECONDS) -> dict:
     """The record of one document; never raises on bad input (kind ``unreadable`` + reason)."""
     if not isinstance(body, (bytes, bytearray)):
-        record = _record(b"", url, content_type)
-        record["reason"] = f"expected bytes, got {type(body).__name__}"
-        return record
+        return unreadable_record(b"", url, content_type, f"expected bytes, got {type(body).__name__}")
     body = bytes(body)
     record = _record(body, url, content_type)
     deadline = Deadline(time_cap)
     try:
         _dispatch(body, url, content_type, record, deadline)
     except TimeCapExceeded as exc:
-        record = _record(body, url, content_type)  # nothing half-parsed survives
-        record["reason"] = str(exc)
+        return unreadable_record(body, url, content_type, str(exc))  # nothing half-parsed survives
     except Exception as exc:  # noqa: BLE001 - any failure of a reader on bad bytes is "unreadable"
-        record = _record(body, url, content_type)
-        record["reason"] = f"{_sniff_name(body)} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+        return unreadable_record(
+            body, url, content_type, f"{_sniff_name(body)} could not be read: {type(exc).__name__}: {str(exc)[:200]}")
     return record
 
 

@@ -1,0 +1,75 @@
+"""Parsing beside the crawl: worker processes that survive a crashing document, and portals
+that are not finished while one of their documents is still being parsed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from crawler.distributed import ITEM_TOKEN, PortalProgress, portal_finished
+from crawler.middlewares import PORTAL_META
+from crawler.parsing import ParserPool
+from parsers import parse_document
+
+CRASH_MARKER = b"%%crash-the-parser%%"
+
+
+def crash_on_marker(body: bytes, url: str | None, content_type: str | None) -> dict:
+    """The parser, except that a body with the marker kills its process (as pdfium can)."""
+    if CRASH_MARKER in body:
+        os._exit(11)
+    return parse_document(body, url, content_type)
+
+
+def page(title: str, text: str) -> bytes:
+    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>".encode()
+
+
+def test_a_document_that_kills_its_parser_is_recorded_unreadable_and_the_others_are_parsed() -> None:
+    pool = ParserPool(processes=1, parse=crash_on_marker)
+    good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
+    bad = CRASH_MARKER + b"%PDF-1.4 hostile"
+
+    async def parse_all():
+        return await asyncio.gather(
+            pool.parse(good, "http://www.example.gov.cn/a.html", "text/html"),
+            pool.parse(bad, "http://www.example.gov.cn/b.pdf", "application/pdf"),
+            pool.parse(good, "http://www.example.gov.cn/c.html", "text/html"),
+        )
+
+    try:
+        first, crashed, third = asyncio.run(parse_all())
+    finally:
+        pool.close()
+    assert crashed["kind"] == "unreadable"
+    assert crashed["reason"] == "the document crashed the parser process"
+    assert crashed["source"]["url"] == "http://www.example.gov.cn/b.pdf"
+    # the documents in flight with it were parsed again, alone, and are not blamed
+    for record, url in ((first, "http://www.example.gov.cn/a.html"), (third, "http://www.example.gov.cn/c.html")):
+        assert record == parse_document(good, url, "text/html")
+    assert pool.crashes == 1
+
+
+def test_a_portal_is_not_finished_while_one_of_its_documents_is_being_parsed() -> None:
+    crawler = get_crawler()
+    progress = PortalProgress(crawler)
+    finished: list[str] = []
+    crawler.signals.connect(lambda code, **_: finished.append(code), signal=portal_finished, weak=False)
+
+    home = Request("http://www.example.gov.cn/", meta={PORTAL_META: "150124"})
+    progress.count(home)
+    report = Request("http://www.example.gov.cn/nb/2023.html", meta={PORTAL_META: "150124"})
+    progress.count(report)  # yielded by the home page's callback
+    progress.done(home)
+    document = {"kind": "document", "url": report.url}
+    progress.hold_document(document, report)  # the report's callback yields its document
+    progress.done(report)
+    assert finished == []  # every request is done, but the document is not archived yet
+
+    progress.document_stored(document[ITEM_TOKEN])
+    assert finished == ["150124"]
+    progress.document_stored(document[ITEM_TOKEN])  # told twice: counted once
+    assert finished == ["150124"]
