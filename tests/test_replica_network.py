@@ -519,3 +519,23 @@ def test_ogi_replica_truth_and_registry_print_json_and_csv():
                               capture_output=True, text=True, check=True).stdout
     assert '"reports"' in truth and registry.startswith("code,name,level,province,city,url\n")
     assert registry == build_network(seed=3).registry_csv()
+
+
+def test_attachment_files_rendered_ahead_are_served_byte_for_byte():
+    ahead, lazy = (build_network(seed=2, portals=5, faults=True) for _ in range(2))
+    rendered = ahead.prerender_files()
+    truth = lazy.truth()
+    files = [r["url"] for r in truth["reports"] if r["url"] != r["page_url"]]
+    assert files and rendered >= len(files)
+    for url in files + [r["page_url"] for r in truth["reports"]][:20]:
+        assert ahead.respond("GET", url).body == lazy.respond("GET", url).body, url
+    # planted faults are not rendered ahead: the oversized scan stays what it is, made on demand
+    too_large = [f["url"] for f in truth["faults_planted"] if f["cause"] == "too_large"]
+    assert too_large and not any(url.endswith(path) for url in too_large for (_, path) in ahead._files)
+
+
+def test_a_county_disclosure_area_holds_many_more_everyday_documents_than_reports(replica, walked):
+    county = next(p for p in replica.truth["portals"] if p["level"] == "county" and p["status"] == "ok")
+    on_county = [url for url in walked if urlsplit(url).hostname == county["host"]]
+    reports = [r for r in replica.truth["reports"] if r["portal_host"] == county["host"]]
+    assert len(on_county) > 10 * len(reports), (len(on_county), len(reports))

@@ -124,6 +124,7 @@ class Network:
         self.showcase_host: str | None = None
         self._hits: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._files: dict[tuple[str, str], bytes] = {}
 
     # -------------------------------------------------------------- answering
 
@@ -191,8 +192,26 @@ class Network:
                 return False
         return False
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - the network lives as long as its cache
+    def prerender_files(self) -> int:
+        """Render every attachment file (PDF, DOC, DOCX, …) now; return how many.
+
+        A real portal serves its attachments as static files. Rendered ahead, they cost the
+        benchmarks no more than a page to serve, so a crawl that fetches many of them is not
+        timed on this replica's PDF and DOCX writers.
+        """
+        for host, site in self.sites.items():
+            for path, resource in site.resources.items():
+                is_file = not resource.content_type.startswith(("text/", "application/xml"))
+                if is_file and resource.fault is None and resource.status == 200:
+                    self._files[(host, path)] = resource.make()
+        return len(self._files)
+
     def _body(self, host: str, path: str) -> bytes:
+        rendered = self._files.get((host, path))
+        return rendered if rendered is not None else self._render(host, path)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the network lives as long as its cache
+    def _render(self, host: str, path: str) -> bytes:
         resource = self._lookup(self.sites[host], path)
         assert resource is not None
         return resource.make()
@@ -573,6 +592,7 @@ class CountyLayout:
         self.add_alias(statutory)
         self.add_news(news)
         self.add_filler(rules, "制度")
+        self.add_everyday_disclosure(area)
         if self.net.faults and site.status == "ok":
             self.plant_faults(report_column)
         for column in self.all_columns(area) + [news]:
@@ -781,10 +801,30 @@ class CountyLayout:
 
     def add_news(self, news: cms.Column) -> None:
         rng = self.b.stream("news", self.site.host)
-        for n in range(rng.randint(30, 70)):
-            date = (dt.date(2024, 11, 20) - dt.timedelta(days=n * 5 + rng.randint(0, 4))).isoformat()
+        for n in range(rng.randint(150, 400)):
+            date = (dt.date(2024, 11, 20) - dt.timedelta(days=n * 2 + rng.randint(0, 1))).isoformat()
             title = rng.choice(("召开", "举办", "开展", "部署")) + rng.choice(("安全生产工作会议", "乡村振兴专题培训", "政务公开业务培训", "招商引资推介会", "防汛工作调度会")) + f"（{n + 1}）"
             self.add_plain_article(news, f"{places.short_name(self.site.name[:-4])}{title}", date, rng)
+
+    # What a disclosure area mostly holds: notices, policy documents and the key fields, page
+    # after page of them. A real county area holds thousands (平潭's holds some 72,000 beside its
+    # 20 annual reports); these few hundred keep the replica quick and still make a crawl that
+    # reads everything pay for it.
+    EVERYDAY_COLUMNS = (
+        ("通知公告", "tzgg", ("关于", "的通知"), ("做好2024年防汛工作", "开展安全生产大检查", "公布行政许可事项清单", "调整城乡低保标准", "组织春季植树造林")),
+        ("政策文件", "zcwj", ("印发", "的通知"), ("乡村振兴实施方案", "优化营商环境若干措施", "耕地保护考核办法", "突发事件应急预案", "政务服务事项清单")),
+        ("财政预决算", "czyjs", ("", "公开"), ("部门预算", "部门决算", "三公经费预算", "政府性基金预算", "国有资本经营预算")),
+        ("重点项目", "zdxm", ("", "进展情况"), ("城区污水管网改造", "农村公路提升工程", "县人民医院迁建", "高标准农田建设", "冷链物流园")),
+    )
+
+    def add_everyday_disclosure(self, area: cms.Column) -> None:
+        for name, slug, (prefix, suffix), topics in self.EVERYDAY_COLUMNS:
+            column = self.column(name, slug, area)
+            rng = self.b.stream("everyday", self.site.host, slug)
+            for n in range(rng.randint(60, 180)):
+                date = (dt.date(2024, 11, 15) - dt.timedelta(days=n * 6 + rng.randint(0, 5))).isoformat()
+                title = f"{self.site.name[:-4]}{prefix}{rng.choice(topics)}{suffix}（{n + 1}）"
+                self.add_plain_article(column, title, date, rng)
 
     def add_filler(self, column: cms.Column, topic: str) -> None:
         rng = self.b.stream("filler", self.site.host, topic)
@@ -840,9 +880,10 @@ class CountyLayout:
                                  "cause": "redirect_loop", "portal_code": site.code})
         # an oversized scan and a gzip bomb, both linked from the report column
         big = self.family.attachment_path(target, "2021-03-01", site.doc_id("fault:big"), "pdf")
-        site.resources[big] = Resource("application/pdf", _oversized_pdf, self.b.today)
+        site.resources[big] = Resource("application/pdf", _oversized_pdf, self.b.today, fault="too_large")
         bomb = self.family.article_path(target, "2021-03-02", site.doc_id("fault:bomb"))
-        site.resources[bomb] = Resource("text/html; charset=utf-8", _gzip_bomb, self.b.today, encoding="gzip")
+        site.resources[bomb] = Resource("text/html; charset=utf-8", _gzip_bomb, self.b.today, encoding="gzip",
+                                  fault="decompression_bomb")
         pages = {"too_large": big, "decompression_bomb": bomb}
         holder = self.family.article_path(target, "2021-03-03", site.doc_id("fault:holder"))
         self.b.add_html(site, holder, title=f"{site.name[:-4]}2020年度政府信息公开工作年度报告（扫描件）", column=target.name,
