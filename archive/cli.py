@@ -68,6 +68,7 @@ def reparse(archive_path: Path) -> None:
             parsers.parse_document,
             parsers.PARSER_VERSION,
             progress=lambda items: tqdm(items, desc="reparse", unit="body", file=sys.stderr),
+            complete=parsers.complete_from_links,
         )
     click.echo(
         f"parser {parsers.PARSER_VERSION}: {counts['parsed']} parsed,"

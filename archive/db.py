@@ -518,11 +518,12 @@ class Archive:
             self.query(
                 "SELECT document_bodies.document_id, document_bodies.sha256,"
                 " document_bodies.first_fetch_id AS fetch_id, documents.url,"
-                " fetches.final_url, fetches.content_type"
+                " documents.attachment_of_id, fetches.final_url, fetches.content_type"
                 " FROM document_bodies"
                 " JOIN documents ON documents.id = document_bodies.document_id"
                 " JOIN fetches ON fetches.id = document_bodies.first_fetch_id"
-                " ORDER BY document_bodies.document_id, document_bodies.first_fetch_id"
+                " ORDER BY documents.attachment_of_id IS NOT NULL, document_bodies.document_id,"
+                " document_bodies.first_fetch_id"
             )
         )
 
@@ -531,10 +532,14 @@ class Archive:
         parse: Callable[..., dict[str, Any]],
         parser_version: str,
         progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+        complete: Callable[[dict[str, Any], dict[str, Any] | None, str | None], dict[str, Any]] | None = None,
     ) -> dict[str, int]:
         """Parse every stored body again with ``parse``; no network, bytes come from here.
 
         Bodies this ``parser_version`` already parsed are skipped; older versions' rows stay.
+        An attachment's new record goes through ``complete(record, page, link_text)`` with
+        its page's newest record (``linking_page``), as the crawl completed it; pages are
+        parsed before their attachments.
         """
         counts = {"parsed": 0, "skipped": 0}
         for pair in progress(self.stored_bodies()):
@@ -551,6 +556,8 @@ class Archive:
                 url=pair["final_url"] or pair["url"],
                 content_type=pair["content_type"],
             )
+            if complete is not None and pair["attachment_of_id"] is not None:
+                record = complete(record, *self.linking_page(pair["document_id"]))
             record["parser_version"] = parser_version
             self.record_parse(
                 document_id=pair["document_id"], fetch_id=pair["fetch_id"], record=record
@@ -558,6 +565,27 @@ class Archive:
             counts["parsed"] += 1
         self.flush()
         return counts
+
+    def linking_page(self, document_id: int) -> tuple[dict[str, Any] | None, str | None]:
+        """The newest record of the page an attachment hangs from, and the text of its link."""
+        row = self.one(
+            "SELECT page.id, page.url, page.sha256, attachments.text FROM documents"
+            " JOIN documents AS page ON page.id = documents.attachment_of_id"
+            " LEFT JOIN attachments ON attachments.document_id = page.id AND attachments.url = documents.url"
+            " WHERE documents.id = ?",
+            (document_id,),
+        )
+        if row is None:
+            return None, None
+        parse = self.one(
+            "SELECT record FROM reports WHERE document_id = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
+            (row["id"], row["sha256"]),
+        )
+        if parse is None:
+            return None, row["text"]
+        page = json.loads(parse["record"])
+        page["source"] = dict(page.get("source") or {}, url=row["url"])
+        return page, row["text"]
 
     def body_for_url(self, url: str) -> tuple[bytes, str | None, str]:
         """(bytes, content type, final URL) of the newest body stored for ``url``.

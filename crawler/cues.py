@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from parsers import labels
+
 # -- links ----------------------------------------------------------------------------
 
 # The anchors discovery reads; the text of a link is its own text, else its title attribute.
@@ -69,12 +71,8 @@ ORGAN_NAME_TEXT = re.compile(
 
 # -- report documents -------------------------------------------------------------------
 
-# The title of one annual report (or of the list entry pointing at it).
-REPORT_TITLE = re.compile(
-    r"(?:政府信息公开|政务信息公开|信息公开|政务公开).{0,12}(?:年度报告|年报|工作报告|情况报告|年度工作报告)"
-    r"|(?:(?:19|20)\d{2}|[〇一二零]{4}).{0,6}年度?报告"
-    r"|年度报告|工作年报"
-)
+# The title of one annual report (or of the list entry pointing at it): the parser's own cue.
+REPORT_TITLE = labels.DISCLOSURE_REPORT_TITLE
 # A title with its report year: "2023年度", "2023年".
 TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 # Attachments: a file extension in the path, or in a download endpoint's query string.

@@ -16,11 +16,11 @@ import logging
 from scrapy import signals
 
 from archive import Archive
-from crawler import cues, faults
+from crawler import faults
 from crawler.distributed import ITEM_TOKEN, document_stored, portal_finished
 from crawler.middlewares import PORTAL_META, attempt_failed
 from crawler.parsing import ParserPool
-from parsers import PARSER_VERSION, metadata, with_page_metadata
+from parsers import PARSER_VERSION, complete_from_links
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +37,6 @@ def code_version() -> str:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
     return f"ogi-archive {version}; parser {PARSER_VERSION}"
-
-
-def describe_from_link(record: dict, link_text: str | None, parent_title: str | None) -> dict:
-    """Title, organ and year of a scan the parser cannot read, from the link that led to it.
-
-    An image-only report says nothing in text; the list entry or the page it is attached to
-    names it ("某某镇2022年政府信息公开工作年度报告（图片版）"). Only a report title is used,
-    and the record says where its metadata came from.
-    """
-    if record.get("kind") != "image_only" or (record.get("organ") and record.get("report_year")):
-        return record
-    for source, title in (("link text", link_text), ("the page it is attached to", parent_title)):
-        if title and cues.REPORT_TITLE.search(title):
-            organ = record.get("organ") or metadata.organ_from_title(title)
-            record.update(
-                title=record.get("title") or title, organ=organ,
-                organ_level=record.get("organ_level") or metadata.organ_level(organ),
-                report_year=record.get("report_year") or metadata.report_year(title, "", ""),
-                metadata_from=source,
-            )
-            break
-    return record
 
 
 class ArchivePipeline:
@@ -144,11 +122,9 @@ class ArchivePipeline:
         linking = self.page_parses.get(item.get("attachment_of") or "")
         if linking is not None:
             await asyncio.wait([linking])  # the page first: the attachment borrows what it says
-        page = self.linking_pages.get(item.get("attachment_of") or "")
-        if page is not None:
-            record = with_page_metadata(record, page)
+        record = complete_from_links(record, self.linking_pages.get(item.get("attachment_of") or ""),
+                                     item.get("link_text"), item.get("parent_title"))
         record["parser_version"] = PARSER_VERSION
-        describe_from_link(record, item.get("link_text"), item.get("parent_title"))
         if record.get("attachments"):
             self.linking_pages[item["final_url"]] = {
                 key: record.get(key) for key in

@@ -9,12 +9,19 @@ from typing import NoReturn
 
 import click
 
-from parsers import parse_document
+from parsers import complete_from_links, parse_document
 
 
-def parse_to_json(body: bytes, url: str | None = None, content_type: str | None = None) -> str:
-    """The core of ``ogi parse``: bytes → the record as JSON (also for re-parsing stored bodies)."""
-    return json.dumps(parse_document(body, url=url, content_type=content_type), ensure_ascii=False, indent=2)
+def parse_to_json(body: bytes, url: str | None = None, content_type: str | None = None,
+                  page: dict | None = None, link_text: str | None = None) -> str:
+    """The core of ``ogi parse``: bytes → the record as JSON (also for re-parsing stored bodies).
+
+    An archived attachment is completed from its page's record and link text, as the crawl did.
+    """
+    record = parse_document(body, url=url, content_type=content_type)
+    if page is not None or link_text:
+        record = complete_from_links(record, page, link_text)
+    return json.dumps(record, ensure_ascii=False, indent=2)
 
 
 def _fail(reason: str) -> NoReturn:
@@ -22,8 +29,9 @@ def _fail(reason: str) -> NoReturn:
     sys.exit(2)
 
 
-def _archived_body(archive_path: Path, url: str) -> tuple[bytes, str | None, str]:
-    """(body, content type, final URL) of the newest stored fetch of ``url``."""
+def _archived_body(archive_path: Path, url: str) -> tuple[bytes, str | None, str, dict | None, str | None]:
+    """(body, content type, final URL) of the newest stored fetch of ``url``; and, for an
+    attachment, the record of the page it hangs from and the text of the link to it."""
     # Archive() creates a missing database: a mistyped path must not leave an empty one behind
     if not archive_path.is_file():
         _fail(f"no archive at {archive_path}")
@@ -31,9 +39,13 @@ def _archived_body(archive_path: Path, url: str) -> tuple[bytes, str | None, str
 
     with Archive(archive_path) as db:
         try:
-            return db.body_for_url(url)
+            body, content_type, final_url = db.body_for_url(url)
         except ArchiveError as exc:
             _fail(f"{url} is not archived in {archive_path} ({exc})")
+        document = db.one("SELECT id FROM documents WHERE url IN (?, ?) AND attachment_of_id IS NOT NULL",
+                          (url, final_url))
+        page, link_text = db.linking_page(document["id"]) if document else (None, None)
+        return body, content_type, final_url, page, link_text
 
 
 @click.command("parse")
@@ -57,8 +69,9 @@ def parse(path: Path | None, url: str | None, content_type: str | None, archive_
             _fail("give either PATH or --archive with --url, not both")
         if not url:
             _fail("--archive needs --url: the document to re-parse")
-        body, stored_type, final_url = _archived_body(archive_path, url)
-        click.echo(parse_to_json(body, url=final_url or url, content_type=content_type or stored_type))
+        body, stored_type, final_url, page, link_text = _archived_body(archive_path, url)
+        click.echo(parse_to_json(body, url=final_url or url, content_type=content_type or stored_type,
+                                 page=page, link_text=link_text))
         return
     if path is None:
         _fail("give a PATH to parse, or --archive DB --url URL")

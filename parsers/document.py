@@ -166,6 +166,38 @@ def _parse_text(raw_text: str, lines: list[cells.Line], record: dict, *, meta: d
 _PAGE_FIELDS = ("title", "organ", "report_year")
 
 
+def complete_from_links(record: dict, page: dict | None, link_text: str | None,
+                        page_title: str | None = None) -> dict:
+    """A document's record completed from what led to it: the page it is attached to (that
+    page's record, with ``source.url``) and the text of the link to it. The crawl and
+    ``ogi reparse`` both complete records this way."""
+    if page is not None:
+        record = with_page_metadata(record, page)
+        page_title = page_title or page.get("title")
+    return with_link_metadata(record, link_text, page_title)
+
+
+def with_link_metadata(record: dict, link_text: str | None, page_title: str | None) -> dict:
+    """Title, organ and year of a scan the parser cannot read, from the link that led to it.
+
+    An image-only report says nothing in text; the list entry or the page it is attached to
+    names it ("某某镇2022年政府信息公开工作年度报告（图片版）"). Only a report title is used,
+    and the record says where its metadata came from.
+    """
+    if record.get("kind") != "image_only" or (record.get("organ") and record.get("report_year")):
+        return record
+    for source, title in (("link text", link_text), ("the page it is attached to", page_title)):
+        if title and labels.DISCLOSURE_REPORT_TITLE.search(title):
+            organ = record.get("organ") or metadata.organ_from_title(title)
+            return dict(
+                record, title=record.get("title") or title, organ=organ,
+                organ_level=record.get("organ_level") or metadata.organ_level(organ),
+                report_year=record.get("report_year") or metadata.report_year(title, "", ""),
+                metadata_from=source,
+            )
+    return record
+
+
 def with_page_metadata(record: dict, page: dict) -> dict:
     """An attachment's record completed from the record of the page that links to it.
 

@@ -119,6 +119,13 @@ SECTION_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # --- metadata -----------------------------------------------------------------------------
 REPORT_TITLE = re.compile(r"(?:年度报告|年报|工作报告)")
+# The title of one disclosure annual report as a link or a list entry names it: stricter than
+# REPORT_TITLE (a 政府工作报告 is not one). The crawler's discovery reads it too.
+DISCLOSURE_REPORT_TITLE = re.compile(
+    r"(?:政府信息公开|政务信息公开|信息公开|政务公开).{0,12}(?:年度报告|年报|工作报告|情况报告|年度工作报告)"
+    r"|(?:(?:19|20)\d{2}|[〇一二零]{4}).{0,6}年度?报告"
+    r"|年度报告|工作年报"
+)
 TITLE_ENDING = re.compile(r"(?:年度报告|年报|工作报告)\s*(?:[(（][^()（）]{0,20}[)）])?\s*$")
 # a column or channel name ("政府信息公开年报"), not the title of one report
 GENERIC_TITLE = re.compile(r"^(?:政府)?(?:信息|政务)公开(?:工作)?(?:年度报告|年报)(?:专栏)?$")

@@ -455,6 +455,49 @@ def test_reparse_after_version_bump_adds_rows_without_network(
     assert versions.count("test-1") == versions.count("bumped-2") == len(cases) + 1
 
 
+def test_reparse_completes_attachments_from_their_pages_as_the_crawl_did(
+    archive_path: Path, monkeypatch, no_network: list[tuple]
+) -> None:
+    from crawler.replica.network import build_network
+
+    net = build_network(seed=1, portals=6)
+    attached = [r for r in net.truth()["reports"] if r["attachment_of"]]
+    assert {r["kind"] for r in attached} >= {"pdf", "image_only"}
+    with Archive(archive_path) as db:
+        run = db.start_run({}, code_version="test")
+        for report in attached:
+            records = {}
+            for url, parent in ((report["attachment_of"], None), (report["url"], report["attachment_of"])):
+                reply = net.respond("GET", url)
+                headers = dict(reply.headers)
+                record = parsers.parse_document(reply.body, url, headers.get("Content-Type"))
+                if parent:  # as the crawl's pipeline completes an attachment
+                    page = dict(records[parent], source={"url": parent})
+                    link = next((a["text"] for a in page["attachments"] if a["url"] == url), None)
+                    record = parsers.complete_from_links(record, page, link)
+                record["parser_version"] = "test-1"
+                records[url] = record
+                fetch = db.record_fetch(run_id=run, url=url, final_url=url, status=200, request_headers={},
+                                        response_headers=headers, body=reply.body, fetched_at=RUN_AT)
+                db.record_document(fetch_id=fetch, url=url, record=record, attachment_of=parent)
+        crawled = {r["document_id"]: (r["kind"], r["organ"], r["report_year"], r["published_on"])
+                   for r in db.query("SELECT * FROM current")}
+    assert all(organ and year for kind, organ, year, _ in crawled.values() if kind in ("report", "image_only"))
+
+    monkeypatch.setattr(parsers, "PARSER_VERSION", "bumped-2")
+    assert run_cli(archive_cli.reparse, "--archive", str(archive_path)).exit_code == 0
+    with Archive(archive_path) as db:
+        reparsed = {r["document_id"]: (r["kind"], r["organ"], r["report_year"], r["published_on"])
+                    for r in db.query("SELECT * FROM current WHERE parser_version = 'bumped-2'")}
+    assert reparsed == crawled
+    # one document re-parsed on its own is completed the same way
+    from parsers import cli as parse_cli
+
+    scan = next(r for r in attached if r["kind"] == "image_only")
+    shown = json.loads(run_cli(parse_cli.parse, "--archive", str(archive_path), "--url", scan["url"]).output)
+    assert (shown["organ"], shown["report_year"]) == (scan["organ"], scan["report_year"])
+
+
 def test_check_reports_corrupted_and_missing_bodies(archive_path: Path) -> None:
     cases = seed_cases()
     with Archive(archive_path) as db:
