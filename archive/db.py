@@ -569,7 +569,7 @@ class Archive:
     def linking_page(self, document_id: int) -> tuple[dict[str, Any] | None, str | None]:
         """The newest record of the page an attachment hangs from, and the text of its link."""
         row = self.one(
-            "SELECT page.id, page.url, page.sha256, attachments.text FROM documents"
+            "SELECT page.url, attachments.text FROM documents"
             " JOIN documents AS page ON page.id = documents.attachment_of_id"
             " LEFT JOIN attachments ON attachments.document_id = page.id AND attachments.url = documents.url"
             " WHERE documents.id = ?",
@@ -577,15 +577,21 @@ class Archive:
         )
         if row is None:
             return None, None
-        parse = self.one(
-            "SELECT record FROM reports WHERE document_id = ? AND sha256 = ? ORDER BY id DESC LIMIT 1",
-            (row["id"], row["sha256"]),
+        return self.page_record(row["url"]), row["text"]
+
+    def page_record(self, url: str) -> dict[str, Any] | None:
+        """The newest record of the current body of the document at ``url``, with its ``source.url``."""
+        row = self.one(
+            "SELECT reports.record FROM documents"
+            " JOIN reports ON reports.document_id = documents.id AND reports.sha256 = documents.sha256"
+            " WHERE documents.url = ? ORDER BY reports.id DESC LIMIT 1",
+            (url,),
         )
-        if parse is None:
-            return None, row["text"]
-        page = json.loads(parse["record"])
-        page["source"] = dict(page.get("source") or {}, url=row["url"])
-        return page, row["text"]
+        if row is None:
+            return None
+        page = json.loads(row["record"])
+        page["source"] = dict(page.get("source") or {}, url=url)
+        return page
 
     def body_for_url(self, url: str) -> tuple[bytes, str | None, str]:
         """(bytes, content type, final URL) of the newest body stored for ``url``.

@@ -45,12 +45,10 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.documents_by_kind: dict[str, int] = {}
-        # Records of pages that link attachments, so an attachment can borrow what its page says.
-        self.linking_pages: dict[str, dict] = {}
         self.parsers = ParserPool(crawler.settings.getint("OGI_PARSE_PROCESSES", 1))
-        # Documents being parsed (their size), and every document's parse by URL,
-        # which its attachments wait for.
-        self.parsing: dict[asyncio.Future, int] = {}
+        # Documents being parsed: their sizes, and their parses by URL (an attachment waits
+        # for its page's, then borrows what the archived page says).
+        self.parsing: dict[asyncio.Future, tuple[str, int]] = {}
         self.page_parses: dict[str, asyncio.Future] = {}
         self.backlog_bytes = 0
         self.backlog_limit = crawler.settings.getint("OGI_PARSE_BACKLOG_BYTES", 256 * 1024 * 1024)
@@ -94,7 +92,7 @@ class ArchivePipeline:
         # backlog past OGI_PARSE_BACKLOG_BYTES holds the crawl back until it shrinks.
         parse = asyncio.ensure_future(self._parse_and_record(item, fetch_id))
         size = len(item["body"] or b"")
-        self.parsing[parse] = size
+        self.parsing[parse] = (item["final_url"], size)
         self.backlog_bytes += size
         parse.add_done_callback(self._parsed)
         self.page_parses[item["final_url"]] = parse
@@ -103,8 +101,10 @@ class ArchivePipeline:
         return {"kind": item["kind"], "url": item["final_url"], "fetch_id": fetch_id}
 
     def _parsed(self, parse: asyncio.Future) -> None:
-        size = self.parsing.pop(parse)
+        url, size = self.parsing.pop(parse)
         self.backlog_bytes -= size
+        if self.page_parses.get(url) is parse:
+            del self.page_parses[url]
         if not parse.cancelled() and parse.exception() is not None:
             logger.error("parsing a document failed", exc_info=parse.exception())
 
@@ -119,17 +119,14 @@ class ArchivePipeline:
     async def _parse_and_store(self, item: dict, fetch_id: int) -> None:
         spider = self.crawler.spider
         record = await self.parsers.parse(item["body"], item["final_url"], item.get("content_type"))
-        linking = self.page_parses.get(item.get("attachment_of") or "")
-        if linking is not None:
-            await asyncio.wait([linking])  # the page first: the attachment borrows what it says
-        record = complete_from_links(record, self.linking_pages.get(item.get("attachment_of") or ""),
-                                     item.get("link_text"), item.get("parent_title"))
+        page = None
+        if item.get("attachment_of"):
+            linking = self.page_parses.get(item["attachment_of"])
+            if linking is not None:
+                await asyncio.wait([linking])  # the page is archived first
+            page = self.archive.page_record(item["attachment_of"])
+        record = complete_from_links(record, page, item.get("link_text"), item.get("parent_title"))
         record["parser_version"] = PARSER_VERSION
-        if record.get("attachments"):
-            self.linking_pages[item["final_url"]] = {
-                key: record.get(key) for key in
-                ("title", "organ", "organ_level", "report_year", "published_on", "attachments")
-            } | {"source": {"url": item["final_url"]}}
         self.archive.record_document(
             fetch_id=fetch_id, url=item["final_url"], record=record,
             attachment_of=item.get("attachment_of"), portal_code=item.get("portal"),

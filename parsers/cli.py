@@ -18,9 +18,7 @@ def parse_to_json(body: bytes, url: str | None = None, content_type: str | None 
 
     An archived attachment is completed from its page's record and link text, as the crawl did.
     """
-    record = parse_document(body, url=url, content_type=content_type)
-    if page is not None or link_text:
-        record = complete_from_links(record, page, link_text)
+    record = complete_from_links(parse_document(body, url=url, content_type=content_type), page, link_text)
     return json.dumps(record, ensure_ascii=False, indent=2)
 
 
