@@ -69,6 +69,7 @@ class CountyPortalsSpider(scrapy.Spider):
         self.portals = chosen
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
+        self.portal_by_host = {portal.host: portal.code for portal in chosen}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -277,11 +278,20 @@ class CountyPortalsSpider(scrapy.Spider):
             "error": faults.describe(cause, detail),
         }
 
+    def publisher(self, response: Response) -> str:
+        """The portal a page belongs to: the one whose site it is on (an attachment: its page's).
+
+        A county often lists its townships' reports too; whichever crawl reaches one first
+        fetches it, but it is the township's report.
+        """
+        host = urlsplit(response.meta.get("attachment_of") or response.url).hostname
+        return self.portal_by_host.get(host, response.meta[PORTAL_META])
+
     def _fetch_item(self, response: Response, *, kind: str) -> dict:
         request = response.request
         return {
             "kind": kind,
-            "portal": response.meta[PORTAL_META],
+            "portal": self.publisher(response),
             "url": (response.meta.get("redirect_urls") or [request.url])[0],
             "final_url": response.url,
             "status": response.status,
