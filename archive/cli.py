@@ -321,23 +321,54 @@ def codebook(directory: Path) -> None:
 @archive_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The WARC file to write, e.g. archive.warc.gz.")
-def warc(archive_path: Path, out: Path) -> None:
+@click.option("--cdxj", "with_cdxj", is_flag=True,
+              help="Also write its CDXJ index beside it (archive.warc.gz -> archive.cdxj).")
+def warc(archive_path: Path, out: Path, with_cdxj: bool) -> None:
     """Write every archived HTTP exchange as a gzipped WARC file.
 
     Request and response records for each fetch, revisit records for bodies already
-    written, a metadata record naming the archive's fetch id and crawl run.
+    written, a metadata record naming the archive's fetch id and crawl run. With --cdxj,
+    the sorted CDXJ index (SURT, timestamp, URL, digest, WARC offset and length) too.
 
     \b
     Example:
-        ogi warc --archive archive.db --out archive.warc.gz
-        warcio check archive.warc.gz && warcio index archive.warc.gz | head
+        ogi warc --archive archive.db --out archive.warc.gz --cdxj
+        warcio check archive.warc.gz && head archive.cdxj
     """
     from archive.warc import write_warc
+    from archive.wacz import cdxj_path, write_cdxj
 
     if not archive_path.exists():
         raise click.ClickException(f"no archive at {archive_path}")
     with Archive(archive_path) as db:
         counts = write_warc(db, out, progress_bar("warc", "fetch"))
+    click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    if with_cdxj:
+        index = cdxj_path(out)
+        click.echo(f"{index}: {write_cdxj(out, index)} lines")
+
+
+@click.command()
+@archive_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The WACZ file to write, e.g. crawl.wacz.")
+def wacz(archive_path: Path, out: Path) -> None:
+    """Package every archived HTTP exchange as a WACZ file for web-archive replay tools.
+
+    The WARC (unchanged), its CDXJ index, pages/pages.jsonl (every report and the page it
+    hangs from, with its title) and datapackage.json with each file's SHA-256.
+
+    \b
+    Example:
+        ogi wacz --archive archive.db --out crawl.wacz
+        wacz validate -f crawl.wacz
+    """
+    from archive.wacz import write_wacz
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    with Archive(archive_path) as db:
+        counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
     click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
@@ -402,4 +433,4 @@ def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
         click.echo(str(path))
 
 
-COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, changes, merge, codebook, warc, serve, bundle]
+COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, changes, merge, codebook, warc, wacz, serve, bundle]
