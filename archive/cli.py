@@ -198,6 +198,10 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
         ogi stats --archive archive.db --view timeliness --view cross_year
         ogi stats --archive archive.db --view all --json > views.json
         ogi stats --archive archive.db --plot charts/
+
+    The charts: coverage by province and year (reports found per county portal,
+    labelled in Chinese and English), reports by year and level, new applications by
+    year, share published by the deadline.
     """
     from archive import research
 
@@ -206,7 +210,10 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
         counts: dict = db.stats()
         if names:
             counts.update(research.views(db, names, progress_bar("stats", "document")))
-        charts = research.plot(db, plot_dir) if plot_dir else []
+        try:
+            charts = research.plot(db, plot_dir) if plot_dir else []
+        except ValueError as error:  # no font for the Chinese labels
+            raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False, indent=1))
     else:
