@@ -17,13 +17,18 @@ from archive import Archive
 
 OGI = str(Path(sys.executable).parent / "ogi")
 PORTALS = "5"  # the fewest a replica with faults has
+CLOSED_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 
 def fresh_environment(home: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith("TLDEXTRACT") and name.lower() not in ("http_proxy", "https_proxy")}
+           if not name.startswith("TLDEXTRACT")
+           and name.lower() not in ("http_proxy", "https_proxy", "no_proxy", "all_proxy")}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
-               XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"))
+               XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+               # No network, even on a machine that has one: any HTTPS request (the
+               # public-suffix list is fetched over HTTPS) goes to a closed loopback port.
+               https_proxy=CLOSED_PROXY, HTTPS_PROXY=CLOSED_PROXY)
     return env
 
 
@@ -38,7 +43,7 @@ def test_first_run_is_clean_and_says_what_next(tmp_path: Path) -> None:
     assert result.returncode == 0, output
     assert "Traceback" not in output
     for sign_of_network in ("tldextract", "publicsuffix", "NameResolutionError",
-                            "ConnectionError", "Max retries"):
+                            "ConnectionError", "ProxyError", "Max retries"):
         assert sign_of_network not in output, output
 
     archive = workdir / "ogi-demo.db"
