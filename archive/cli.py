@@ -347,12 +347,15 @@ def warc(archive_path: Path, out: Path, with_cdxj: bool) -> None:
 
     if not archive_path.exists():
         raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
-        counts = write_warc(db, out, progress_bar("warc", "fetch"))
-    click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
-    if with_cdxj:
-        index = cdxj_path(out)
-        click.echo(f"{index}: {write_cdxj(out, index)} lines")
+    try:
+        with Archive(archive_path) as db:
+            counts = write_warc(db, out, progress_bar("warc", "fetch"))
+        click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+        if with_cdxj:
+            index = cdxj_path(out)
+            click.echo(f"{index}: {write_cdxj(out, index)} lines")
+    except OSError as error:  # a missing directory, no permission, a full disk
+        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
 
 
 @click.command()
@@ -374,8 +377,11 @@ def wacz(archive_path: Path, out: Path) -> None:
 
     if not archive_path.exists():
         raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
-        counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
+    try:
+        with Archive(archive_path) as db:
+            counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
+    except OSError as error:  # a missing directory, no permission, a full disk
+        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
     click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
 
 

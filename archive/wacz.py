@@ -98,44 +98,54 @@ def pages(db: Archive) -> list[dict[str, Any]]:
 
 
 def write_wacz(db: Archive, out: Path, progress: Progress = iter) -> dict[str, int]:
-    """Write the archive to ``out`` as a WACZ file; return counts."""
-    with tempfile.TemporaryDirectory(prefix="ogi-wacz-") as scratch:
-        warc = Path(scratch) / Path(WARC_ENTRY).name
-        counts = write_warc(db, warc, progress)
-        page_entries = pages(db)
-        pages_bytes = "".join(json.dumps(line, ensure_ascii=False) + "\n"
-                              for line in [PAGES_HEADER, *page_entries]).encode("utf-8")
-        blocks, secondary = io.BytesIO(), io.StringIO()
-        index_warc(warc, secondary, compress=blocks)
-        created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        resources = []
-        with zipfile.ZipFile(out, "w") as package:
-            # The WARC and the index blocks are gzip already, and replay reads them by
-            # offset: stored. The small text files are deflated.
-            package.write(warc, WARC_ENTRY, compress_type=zipfile.ZIP_STORED)
-            resources.append(_resource(WARC_ENTRY, sha256_file(warc), warc.stat().st_size))
-            for entry, data, compression in (
-                (INDEX_ENTRY, blocks.getvalue(), zipfile.ZIP_STORED),
-                (INDEX_IDX_ENTRY, secondary.getvalue().encode("utf-8"), zipfile.ZIP_DEFLATED),
-                (PAGES_ENTRY, pages_bytes, zipfile.ZIP_DEFLATED),
-            ):
-                package.writestr(entry, data, compress_type=compression)
-                resources.append(_resource(entry, hashlib.sha256(data).hexdigest(), len(data)))
-            datapackage = json.dumps({
-                "profile": "data-package",
-                "resources": resources,
-                "title": "ogi-archive crawl",
-                "description": "HTTP exchanges of ogi-archive crawls of county and township"
-                               " government portals: annual reports on government"
-                               " information disclosure (政府信息公开工作年度报告).",
-                "created": created,
-                "wacz_version": WACZ_VERSION,
-                "software": SOFTWARE,
-            }, ensure_ascii=False, indent=2).encode("utf-8")
-            package.writestr("datapackage.json", datapackage, compress_type=zipfile.ZIP_DEFLATED)
-            package.writestr("datapackage-digest.json", json.dumps(
-                {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}, indent=2),
-                compress_type=zipfile.ZIP_DEFLATED)
+    """Write the archive to ``out`` as a WACZ file; return counts. ``out`` is opened
+    first, so an unwritable path fails before the WARC is written; a failed package is
+    removed rather than left half written."""
+    package = zipfile.ZipFile(out, "w")
+    try:
+        with package, tempfile.TemporaryDirectory(prefix="ogi-wacz-") as scratch:
+            return _fill(db, package, Path(scratch), progress)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+
+
+def _fill(db: Archive, package: zipfile.ZipFile, scratch: Path, progress: Progress
+          ) -> dict[str, int]:
+    warc = scratch / Path(WARC_ENTRY).name
+    counts = write_warc(db, warc, progress)
+    page_entries = pages(db)
+    pages_bytes = "".join(json.dumps(line, ensure_ascii=False) + "\n"
+                          for line in [PAGES_HEADER, *page_entries]).encode("utf-8")
+    blocks, secondary = io.BytesIO(), io.StringIO()
+    index_warc(warc, secondary, compress=blocks)
+    # The WARC and the index blocks are gzip already, and replay reads them by offset:
+    # stored. The small text files are deflated.
+    package.write(warc, WARC_ENTRY, compress_type=zipfile.ZIP_STORED)
+    resources = [_resource(WARC_ENTRY, sha256_file(warc), warc.stat().st_size)]
+    for entry, data, compression in (
+        (INDEX_ENTRY, blocks.getvalue(), zipfile.ZIP_STORED),
+        (INDEX_IDX_ENTRY, secondary.getvalue().encode("utf-8"), zipfile.ZIP_DEFLATED),
+        (PAGES_ENTRY, pages_bytes, zipfile.ZIP_DEFLATED),
+    ):
+        package.writestr(entry, data, compress_type=compression)
+        resources.append(_resource(entry, hashlib.sha256(data).hexdigest(), len(data)))
+    datapackage = json.dumps({
+        "profile": "data-package",
+        "resources": resources,
+        "title": "ogi-archive crawl",
+        "description": "HTTP exchanges of ogi-archive crawls of county and township"
+                       " government portals: annual reports on government information"
+                       " disclosure (政府信息公开工作年度报告).",
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wacz_version": WACZ_VERSION,
+        "software": SOFTWARE,
+    }, ensure_ascii=False, indent=2).encode("utf-8")
+    package.writestr("datapackage.json", datapackage, compress_type=zipfile.ZIP_DEFLATED)
+    digest = {"path": "datapackage.json",
+              "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
+    package.writestr("datapackage-digest.json", json.dumps(digest, indent=2),
+                     compress_type=zipfile.ZIP_DEFLATED)
     return {**counts, "pages": len(page_entries)}
 
 

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from test_research_archive import research_archive, run_cli  # noqa: F401 - shared fixture
 from warcio.archiveiterator import ArchiveIterator
 
@@ -188,3 +189,14 @@ def test_a_report_page_replays_from_the_package_with_the_archived_bytes(
             record, payload = record_at(warc, int(capture["offset"]), int(capture["length"]))
     assert record.rec_type == "response" and payload == archived
     assert record.http_headers.get_statuscode() == "200"
+
+
+def test_an_unwritable_output_is_a_clear_error(research_archive: Path, tmp_path: Path) -> None:  # noqa: F811
+    missing = tmp_path / "missing"
+    for command, out, extra in ((archive_cli.wacz, missing / "crawl.wacz", []),
+                                (archive_cli.warc, missing / "archive.warc.gz", ["--cdxj"])):
+        result = CliRunner().invoke(command, ["--archive", str(research_archive),
+                                              "--out", str(out), *extra])
+        assert result.exit_code == 1, result.output
+        assert f"cannot write {out}: No such file or directory" in result.output
+        assert isinstance(result.exception, SystemExit)  # no traceback
