@@ -395,15 +395,19 @@ def wacz(archive_path: Path, out: Path) -> None:
 def serve(archive_path: Path, host: str, port: int, research_path: Path | None) -> None:
     """Browse the archive in Datasette (read-only) with the codebook as metadata.
 
-    Serves the archive itself (raw tables, full-text search of report text) and a
-    research snapshot built at start-up (reports faceted by province, year, level and
-    kind; every printed value with its labels; the codebook). Every sha256 links to the
-    archived bytes at /-/ogi/body/<sha256>.
+    Opens on a research snapshot built at start-up: reports faceted by province, year,
+    level, kind and table format; one row per organ and year (report_units); every
+    printed value with its labels; the codebook; and canned queries (reports per county
+    and year, late reports, reports failing a check, carried-in vs last year's
+    carried-out, organs with no report for a year). The archive itself is served too
+    (raw tables, full-text search of report text). Every sha256 links to the archived
+    bytes at /-/ogi/body/<sha256>.
 
     \b
     Example:
         ogi serve --archive archive.db --port 8001
         curl 'http://127.0.0.1:8001/research/reports.json?province=江西省&_facet=report_year'
+        curl 'http://127.0.0.1:8001/research/late_reports.json?_shape=array'
     """
     import tempfile
 
