@@ -427,7 +427,7 @@ def serve(archive_path: Path, host: str, port: int, research_path: Path | None) 
               type=click.Path(file_okay=False, path_type=Path),
               help="A new (or empty) directory for the release.")
 @click.option("--warc/--no-warc", "with_warc", default=False, show_default=True,
-              help="Also include every HTTP exchange as archive.warc.gz.")
+              help="Also include every HTTP exchange as archive.warc.gz, and its archive.cdxj index.")
 def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
     """Write a dataset release: the database, CSV/Parquet/JSONL exports, the codebook,
     a README describing the crawl runs, and SHA256SUMS.
