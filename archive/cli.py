@@ -368,6 +368,10 @@ def wacz(archive_path: Path, out: Path) -> None:
     The WARC (unchanged), its CDXJ index, pages/pages.jsonl (every report and the page it
     hangs from, with its title) and datapackage.json with each file's SHA-256.
 
+    Replay it in ReplayWeb.page, or in pywb (which pins redis 2.10: give it its own
+    virtualenv) with `wb-manager init c && wb-manager add --unpack-wacz c crawl.wacz &&
+    wayback`.
+
     \b
     Example:
         ogi wacz --archive archive.db --out crawl.wacz
