@@ -29,6 +29,7 @@ EXPORTS: tuple[tuple[str, str, str, Filters, str], ...] = (
 )
 DATABASE = "archive.db"
 WARC = "archive.warc.gz"
+CDXJ = "archive.cdxj"  # what archive.wacz.cdxj_path names the index of WARC
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
@@ -96,6 +97,7 @@ def readme(db: Archive, rows: dict[str, int], with_warc: bool) -> str:
     lines += ["- `codebook.md`, `codebook.csv`: what every column means, from the key registry."]
     if with_warc:
         lines.append(f"- `{WARC}`: every HTTP exchange as WARC request/response/revisit records.")
+        lines.append(f"- `{CDXJ}`: its CDXJ index (URL, time, digest, offset of each capture).")
     lines += ["", "## Crawl runs", "",
               "| run | started (UTC) | finished (UTC) | code version | worker | stats |",
               "|---|---|---|---|---|---|"]
@@ -133,9 +135,11 @@ def bundle(
               for name, output_format, shape, filters, _ in EXPORTS]
     steps.append(("codebook", partial(codebook.write, directory)))
     if with_warc:
+        from archive.wacz import write_cdxj
         from archive.warc import write_warc
 
         steps.append((WARC, partial(write_warc, db, directory / WARC)))
+        steps.append((CDXJ, partial(write_cdxj, directory / WARC, directory / CDXJ)))
     rows = {name: step() for name, step in progress(steps)}  # exports return their rows
     (directory / "README.md").write_text(readme(db, rows, with_warc), encoding="utf-8")
     write_sums(directory)

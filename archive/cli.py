@@ -198,6 +198,10 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
         ogi stats --archive archive.db --view timeliness --view cross_year
         ogi stats --archive archive.db --view all --json > views.json
         ogi stats --archive archive.db --plot charts/
+
+    The charts: coverage by province and year (reports found per county portal,
+    labelled in Chinese and English), reports by year and level, new applications by
+    year, share published by the deadline.
     """
     from archive import research
 
@@ -206,7 +210,10 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
         counts: dict = db.stats()
         if names:
             counts.update(research.views(db, names, progress_bar("stats", "document")))
-        charts = research.plot(db, plot_dir) if plot_dir else []
+        try:
+            charts = research.plot(db, plot_dir) if plot_dir else []
+        except ValueError as error:  # no font for the Chinese labels
+            raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False, indent=1))
     else:
@@ -321,23 +328,64 @@ def codebook(directory: Path) -> None:
 @archive_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The WARC file to write, e.g. archive.warc.gz.")
-def warc(archive_path: Path, out: Path) -> None:
+@click.option("--cdxj", "with_cdxj", is_flag=True,
+              help="Also write its CDXJ index beside it (archive.warc.gz -> archive.cdxj).")
+def warc(archive_path: Path, out: Path, with_cdxj: bool) -> None:
     """Write every archived HTTP exchange as a gzipped WARC file.
 
     Request and response records for each fetch, revisit records for bodies already
-    written, a metadata record naming the archive's fetch id and crawl run.
+    written, a metadata record naming the archive's fetch id and crawl run. With --cdxj,
+    the sorted CDXJ index (SURT, timestamp, URL, digest, WARC offset and length) too.
 
     \b
     Example:
-        ogi warc --archive archive.db --out archive.warc.gz
-        warcio check archive.warc.gz && warcio index archive.warc.gz | head
+        ogi warc --archive archive.db --out archive.warc.gz --cdxj
+        warcio check archive.warc.gz && head archive.cdxj
     """
     from archive.warc import write_warc
+    from archive.wacz import cdxj_path, write_cdxj
 
     if not archive_path.exists():
         raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
-        counts = write_warc(db, out, progress_bar("warc", "fetch"))
+    try:
+        with Archive(archive_path) as db:
+            counts = write_warc(db, out, progress_bar("warc", "fetch"))
+        click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+        if with_cdxj:
+            index = cdxj_path(out)
+            click.echo(f"{index}: {write_cdxj(out, index)} lines")
+    except OSError as error:  # a missing directory, no permission, a full disk
+        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
+
+
+@click.command()
+@archive_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The WACZ file to write, e.g. crawl.wacz.")
+def wacz(archive_path: Path, out: Path) -> None:
+    """Package every archived HTTP exchange as a WACZ file for web-archive replay tools.
+
+    The WARC (unchanged), its CDXJ index, pages/pages.jsonl (every report and the page it
+    hangs from, with its title) and datapackage.json with each file's SHA-256.
+
+    Replay it in ReplayWeb.page, or in pywb (which pins redis 2.10: give it its own
+    virtualenv) with `wb-manager init c && wb-manager add --unpack-wacz c crawl.wacz &&
+    wayback`.
+
+    \b
+    Example:
+        ogi wacz --archive archive.db --out crawl.wacz
+        wacz validate -f crawl.wacz
+    """
+    from archive.wacz import write_wacz
+
+    if not archive_path.exists():
+        raise click.ClickException(f"no archive at {archive_path}")
+    try:
+        with Archive(archive_path) as db:
+            counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
+    except OSError as error:  # a missing directory, no permission, a full disk
+        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
     click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
@@ -351,15 +399,19 @@ def warc(archive_path: Path, out: Path) -> None:
 def serve(archive_path: Path, host: str, port: int, research_path: Path | None) -> None:
     """Browse the archive in Datasette (read-only) with the codebook as metadata.
 
-    Serves the archive itself (raw tables, full-text search of report text) and a
-    research snapshot built at start-up (reports faceted by province, year, level and
-    kind; every printed value with its labels; the codebook). Every sha256 links to the
-    archived bytes at /-/ogi/body/<sha256>.
+    Opens on a research snapshot built at start-up: reports faceted by province, year,
+    level, kind and table format; one row per organ and year (report_units); every
+    printed value with its labels; the codebook; and canned queries (reports per county
+    and year, late reports, reports failing a check, carried-in vs last year's
+    carried-out, organs with no report for a year). The archive itself is served too
+    (raw tables, full-text search of report text). Every sha256 links to the archived
+    bytes at /-/ogi/body/<sha256>.
 
     \b
     Example:
         ogi serve --archive archive.db --port 8001
         curl 'http://127.0.0.1:8001/research/reports.json?province=江西省&_facet=report_year'
+        curl 'http://127.0.0.1:8001/research/late_reports.json?_shape=array'
     """
     import tempfile
 
@@ -379,7 +431,7 @@ def serve(archive_path: Path, host: str, port: int, research_path: Path | None) 
               type=click.Path(file_okay=False, path_type=Path),
               help="A new (or empty) directory for the release.")
 @click.option("--warc/--no-warc", "with_warc", default=False, show_default=True,
-              help="Also include every HTTP exchange as archive.warc.gz.")
+              help="Also include every HTTP exchange as archive.warc.gz, and its archive.cdxj index.")
 def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
     """Write a dataset release: the database, CSV/Parquet/JSONL exports, the codebook,
     a README describing the crawl runs, and SHA256SUMS.
@@ -402,4 +454,4 @@ def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
         click.echo(str(path))
 
 
-COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, changes, merge, codebook, warc, serve, bundle]
+COMMANDS: list[click.Command] = [migrate, reparse, check, export, stats, search, changes, merge, codebook, warc, wacz, serve, bundle]

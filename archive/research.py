@@ -327,13 +327,52 @@ def render_text(name: str, view: dict[str, Any]) -> str:
 # -- charts -------------------------------------------------------------------------
 
 
+# Fonts with the Chinese glyphs of the coverage chart's labels and province names, in the
+# order they are tried (Debian: fonts-wqy-zenhei, fonts-noto-cjk).
+CJK_FONTS = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
+
+
+def cjk_font() -> tuple[str, int | str]:
+    """The first of ``CJK_FONTS`` matplotlib finds, with a weight it has (WenQuanYi Zen
+    Hei has only 500); a clear error when there is none."""
+    from matplotlib import font_manager
+
+    for family in CJK_FONTS:
+        weights = [entry.weight for entry in font_manager.fontManager.ttflist
+                   if entry.name == family]
+        if weights:  # the weight nearest to regular (400)
+            return family, min(weights, key=lambda weight: abs(
+                font_manager.weight_dict.get(weight, weight) - 400))
+    raise ValueError("no font with Chinese glyphs for the coverage chart: install"
+                     " fonts-wqy-zenhei or fonts-noto-cjk")
+
+
+def coverage_by_province(reports: list[dict[str, Any]], portals: list[dict[str, Any]]
+                         ) -> tuple[list[str], list[int], list[list[float]]]:
+    """(provinces, years, reports found per county portal of each province and year):
+    every report on a county's portal or its townships' portals counts for the county."""
+    counties = Counter(p["province"] for p in portals if p.get("level") == "county")
+    view = coverage(reports, portals)
+    found: Counter[tuple[str, int]] = Counter()
+    for portal in view["portals"]:
+        if portal["province"] in counties:
+            for year, count in portal["published"].items():
+                found[(portal["province"], int(year))] += count
+    provinces = sorted(counties)
+    years = view["years"]
+    return provinces, years, [[found[(province, year)] / counties[province] for year in years]
+                              for province in provinces]
+
+
 def plot(db: Archive, directory: Path, progress: Progress = iter) -> list[Path]:
-    """PNG charts: reports by year and level, application totals over time, timeliness."""
+    """PNG charts: coverage by province and year, reports by year and level, application
+    totals over time, timeliness."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
+    font, weight = cjk_font()
     directory.mkdir(parents=True, exist_ok=True)
     reports = [r for r in load(db, progress) if r["unit"] is not None]
     years = sorted({r["report_year"] for r in reports})
@@ -346,6 +385,28 @@ def plot(db: Archive, directory: Path, progress: Progress = iter) -> list[Path]:
         figure.savefig(path, dpi=110)
         plt.close(figure)
         written.append(path)
+
+    provinces, coverage_years, per_county = coverage_by_province(
+        reports, list(db.query("SELECT * FROM portals")))
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"],
+                         "font.weight": weight, "axes.titleweight": weight,
+                         "axes.labelweight": weight}):
+        figure, axes = plt.subplots(figsize=(1.6 + 0.9 * max(1, len(coverage_years)),
+                                             1.6 + 0.55 * max(1, len(provinces))))
+        # Grey scale: darker is more; every cell also prints its number.
+        image = axes.imshow(per_county or [[0]], cmap="Greys", vmin=0, aspect="auto")
+        peak = max((v for row in per_county for v in row), default=0) or 1
+        for i, row in enumerate(per_county):
+            for j, value in enumerate(row):
+                axes.text(j, i, f"{value:.1f}", ha="center", va="center",
+                          color="white" if value > peak / 2 else "black")
+        axes.set_xticks(range(len(coverage_years)), [str(y) for y in coverage_years])
+        axes.set_yticks(range(len(provinces)), provinces)
+        axes.set(title="各省各年每个县级门户的报告数\nReports found per county portal,"
+                       " by province and year",
+                 xlabel="报告年度 / report year", ylabel="省份 / province")
+        figure.colorbar(image, ax=axes, label="报告数 / reports per county portal")
+        save(figure, "coverage_by_province_and_year.png")
 
     counts = Counter((r["report_year"], r.get("organ_level") or "unknown") for r in reports)
     figure, axes = plt.subplots(figsize=(7, 4))

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 
+# Scrapy's cookie middleware builds a tldextract instance when it is imported, and that
+# instance downloads the public-suffix list on first use (tracebacks offline). The bundled
+# snapshot is enough, as for crawler/scope.py: no instance reaches for the network.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
 BOT_NAME = "ogi-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"

@@ -66,6 +66,9 @@ def test_bundle_with_warc_and_refusing_a_used_directory(research_archive: Path, 
     run_cli(archive_cli.bundle, "--archive", str(research_archive), "--out", str(release),
             "--warc")
     assert (release / "archive.warc.gz").stat().st_size > 0 and verify_sums(release) == []
+    index = (release / "archive.cdxj").read_text(encoding="utf-8").splitlines()
+    assert index and all('"filename": "archive.warc.gz"' in line for line in index)
+    assert "`archive.cdxj`" in (release / "README.md").read_text(encoding="utf-8")
     again = CliRunner().invoke(archive_cli.bundle, ["--archive", str(research_archive),
                                                     "--out", str(release)])
     assert again.exit_code == 2 and "is not empty" in again.output

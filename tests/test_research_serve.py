@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,12 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 from test_research_archive import research_archive  # noqa: F401 - shared fixture
 
-from archive import Archive
+from archive import Archive, research
+from archive.browse import CANNED_QUERIES
 
 OGI = str(Path(sys.executable).parent / "ogi")
 STARTUP_LIMIT = 60  # seconds to wait for the server before giving up (not a speed check)
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it when missing
 
 
 def free_port() -> int:
@@ -121,3 +126,43 @@ def test_archive_is_not_writable_through_datasette(served: str, research_archive
     assert hashlib.sha256(research_archive.read_bytes()).hexdigest() == before
     with Archive(research_archive) as db:
         assert db.one("SELECT COUNT(*) AS n FROM portals")["n"] > 0
+
+
+def rendered_dom(url: str, profile: Path) -> lxml_html.HtmlElement:
+    """The page as headless Chromium renders it (Debian's chromium, no network but loopback)."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs the chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return lxml_html.fromstring(result.stdout.decode("utf-8"))  # --dump-dom writes UTF-8
+
+
+def test_browser_opens_home_on_the_research_database(served: str, tmp_path: Path) -> None:
+    dom = rendered_dom(served + "/", tmp_path / "profile")
+    text = dom.text_content()
+    assert "Research database / 研究数据库" in text
+    listed = {a.text_content().strip() for a in dom.cssselect("a")}
+    assert {query["title"] for query in CANNED_QUERIES.values()} <= listed
+    assert {"reports", "report_units", "report_values"} <= listed
+
+
+def test_browser_shows_the_late_reports(served: str, research_archive: Path,  # noqa: F811
+                                        tmp_path: Path) -> None:
+    with Archive(research_archive) as db:
+        late = research.views(db, ["timeliness"])["timeliness"]["late"]
+    dom = rendered_dom(served + "/research/late_reports", tmp_path / "profile")
+    table_rows = dom.cssselect("table.rows-and-columns tbody tr")
+    shown = sorted((tr.cssselect("td.col-organ")[0].text_content().strip(),
+                    int(tr.cssselect("td.col-report_year")[0].text_content()),
+                    tr.cssselect("td.col-published_on")[0].text_content().strip())
+                   for tr in table_rows)
+    assert shown == sorted((r["organ"], r["report_year"], r["published_on"]) for r in late)
+    assert shown
+    links = [a.get("href") for a in dom.cssselect("td.col-sha256 a")]
+    assert len(links) == len(table_rows) and all(h.startswith("/-/ogi/body/") for h in links)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from collections import Counter
 from pathlib import Path
 
+import matplotlib.image
 import pytest
+from click.testing import CliRunner
 from test_research_archive import (  # noqa: F401 - shared fixture
     replica_truths,
     research_archive,
@@ -157,7 +160,40 @@ def test_stats_text_and_plots(research_archive: Path, tmp_path: Path) -> None:  
     assert "coverage:" not in result.output
     pngs = sorted(charts.glob("*.png"))
     assert [p.name for p in pngs] == ["applications_by_year.png",
+                                      "coverage_by_province_and_year.png",
                                       "reports_by_year_and_level.png", "timeliness_by_year.png"]
     for png in pngs:
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
+
+
+def test_coverage_chart_counts_reports_per_county_portal(research_archive: Path,  # noqa: F811
+                                                         tmp_path: Path) -> None:
+    with Archive(research_archive) as db:
+        units = [r for r in research.load(db) if r["unit"] is not None]
+        portals = list(db.query("SELECT * FROM portals"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a glyph missing from the font is a warning
+            charts = research.plot(db, tmp_path)
+    counties = Counter(p["province"] for p in portals if p["level"] == "county")
+    found = Counter((r["province"], r["report_year"]) for r in units)
+    provinces, years, per_county = research.coverage_by_province(units, portals)
+    assert provinces == sorted(counties) and len(provinces) > 1
+    assert years == sorted({r["report_year"] for r in units})
+    assert per_county == [[found[(p, y)] / counties[p] for y in years] for p in provinces]
+    assert len({value for row in per_county for value in row}) > 1
+
+    chart = tmp_path / "coverage_by_province_and_year.png"
+    assert chart in charts
+    pixels = matplotlib.image.imread(chart)[..., :3]
+    assert abs(pixels - pixels.mean(axis=2, keepdims=True)).max() < 0.02  # grey scale
+    assert pixels.min() < 0.2 and pixels.max() > 0.9  # from black to white
+
+
+def test_coverage_chart_without_a_cjk_font_is_a_clear_error(research_archive: Path,  # noqa: F811
+                                                            tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(research, "CJK_FONTS", ("No Such Font",))
+    result = CliRunner().invoke(archive_cli.stats, ["--archive", str(research_archive),
+                                                    "--plot", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "fonts-wqy-zenhei" in result.output
