@@ -2,8 +2,8 @@
 
 Replay is checked the way a replay tool serves a capture: look the page up in the WACZ's
 CDXJ index, read the WARC record at that offset inside the package, and compare its
-payload with the bytes the archive holds. (pywb itself cannot share this environment: it
-pins redis 2.10, the distributed crawl needs redis 5.)
+payload with the bytes the archive holds. pywb itself replays the package in
+test_research_pywb.py (from its own virtualenv: it pins redis 2.10, the crawl needs redis 5).
 """
 
 from __future__ import annotations
