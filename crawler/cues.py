@@ -117,7 +117,6 @@ JS_PAGE_COUNT = re.compile(
 # A static-page family: index.html, index_1.html, index_2.shtml…
 STATIC_PAGE_URL = re.compile(r"^(?P<dir>.*/)(?P<prefix>[\w-]+?)(?:_(?P<n>\d{1,4}))?\.(?P<ext>s?html?)$", re.I)
 # Hanweb jpage: CDATA records inside <script type="text/xml"><datastore>…, paged by dataproxy.jsp.
-DATASTORE_XPATH = "//script[@type='text/xml' or @language='xml']/text()"
 CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 CDATA_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
 JPAGE_TOTAL = re.compile(r"(?:totalRecord|totalrecord|total_record)\s*[:=>]\s*[\"']?(\d{1,6})", re.I)
@@ -125,7 +124,6 @@ JPAGE_PER_PAGE = re.compile(r"(?:perPage|perpage|per_page)\s*[:=>]\s*[\"']?(\d{1
 JPAGE_PROXY_URL = re.compile(r"(?:proxyUrl|proxyurl|url)\s*:\s*[\"']([^\"']*dataproxy[^\"']*)[\"']")
 JPAGE_ENDPOINT = re.compile(r"[\"'(=]\s*([^\"'()\s<>]*dataproxy\.(?:jsp|do|php|aspx?)[^\"'()\s<>]*)", re.I)
 JPAGE_DEFAULT_ENDPOINT = "/module/web/jpage/dataproxy.jsp"
-JPAGE_RECORD_PARAMS = ("startrecord", "endrecord", "perpage")
 # Query-string paging: ?page=2, ?pageNo=2, ?pageIndex=2, ?curPage=2, ?p=2.
 PAGE_PARAM = re.compile(
     r"(?:^|[?&])(page|pageNo|pageno|page_no|pageNum|pagenum|pageIndex|pageindex|curPage|currentPage"

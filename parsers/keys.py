@@ -169,10 +169,6 @@ T3_OTHER_HANDLING_PARTS: tuple[str, ...] = (
     "other_handling.unpaid_fee",
     "other_handling.other",
 )
-# The rows whose sum is handled_total (check 3), other_handling either whole or in parts.
-T3_RESULT_ROWS: tuple[str, ...] = tuple(
-    r.key for r in T3_ROWS if r.key.split(".")[0] in {"granted", "partly_granted", "denied", "unavailable", "not_processed"}
-)
 
 # --- Table 4 ------------------------------------------------------------------------
 T4_BLOCKS: tuple[Row, ...] = (
@@ -216,11 +212,6 @@ def _build() -> dict[str, Key]:
 
 
 KEYS: dict[str, Key] = _build()
-
-
-def keys_for(table_format: TableFormat) -> list[str]:
-    """Every key the given template prints, in the template's order."""
-    return [k for k, spec in KEYS.items() if table_format in spec.formats]
 
 
 def value_type(key: str) -> ValueType:
