@@ -59,14 +59,14 @@ def read_tables(rows: list[Row]) -> Tables:
                 t4_row = Row(row.label, _fit(row.values, len(T4_KEYS)), row.exact)
             continue
         if seen_t3:
-            key = _rightmost(label, labels.T3_ROWS)
+            key = _rightmost(label, keys.T3_ROW_PATTERNS)
             if key and (key not in t3_rows or not t3_rows[key].values):
                 t3_rows[key] = row
                 if key == "carried_out" and row.values:
                     stage = 4
             continue
         if seen_t2:
-            key = _rightmost(label, labels.T2_ROWS)
+            key = _rightmost(label, keys.T2_ROW_PATTERNS)
             if key and (key not in t2_rows or not t2_rows[key]):
                 t2_rows[key] = row.values
     if t2_rows:
@@ -180,7 +180,7 @@ def template_without_numbers(text: str) -> Tables | None:
     """A report that prints the table labels and no numbers at all (a published blank
     template, or a PDF whose text keeps no cells): every cell null, nothing guessed."""
     flat = labels.normalise(text)
-    printed = {key for key, pattern in labels.T3_ROWS if pattern.search(flat)}
+    printed = {key for key, pattern in keys.T3_ROW_PATTERNS if pattern.search(flat)}
     if len(printed) < labels.TEMPLATE_MIN_T3_LABELS:
         return None
     scores = {fmt: len(pattern.findall(flat)) for fmt, pattern in labels.T2_FORMAT_MARKERS.items()}
