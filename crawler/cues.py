@@ -73,10 +73,11 @@ ORGAN_NAME_TEXT = re.compile(
 
 # The title of one annual report (or of the list entry pointing at it): the parser's own cue.
 REPORT_TITLE = labels.DISCLOSURE_REPORT_TITLE
-# A title with its report year: "2023年度", "2023年".
-TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-# Attachments: a file extension in the path, or in a download endpoint's query string.
-ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "txt", "rtf")
+# A title with its report year: "2023年度", "2023年": the parser's own cue.
+TITLE_YEAR = labels.TITLE_YEAR
+# Attachments: a document's file extension (the parser's list) in the path, or in a download
+# endpoint's query string.
+ATTACHMENT_EXTENSIONS = labels.DOCUMENT_EXTENSIONS
 ATTACHMENT_URL = re.compile(
     r"\.(?:" + "|".join(ATTACHMENT_EXTENSIONS) + r")(?:$|[?#&;])", re.I
 )
@@ -156,9 +157,10 @@ TRAP_TEXT = re.compile(
     r"|网上调查|在线访谈|民意征集|我要留言|我要写信|领导信箱|县长信箱|区长信箱)\s*$",
     re.I,
 )
-# File types never fetched as pages (static assets, media).
+# File types never fetched (static assets, media); a document type (ATTACHMENT_EXTENSIONS:
+# scans, zip bundles) never is one.
 ASSET_URL = re.compile(
-    r"\.(?:css|js|json|png|jpe?g|gif|bmp|ico|svg|webp|mp4|mp3|avi|flv|swf|wmv|zip|rar|7z|apk|exe|iso|woff2?|ttf)(?:$|[?#])",
+    r"\.(?:css|js|json|gif|bmp|ico|svg|webp|mp4|mp3|avi|flv|swf|wmv|7z|apk|exe|iso|woff2?|ttf)(?:$|[?#])",
     re.I,
 )
 # A query string on a path we already visited with other query values: the path may be a trap.

@@ -81,7 +81,9 @@ DISCLOSURE_REPORT_TITLE = re.compile(
 TITLE_ENDING = re.compile(r"(?:年度报告|年报|工作报告)\s*(?:[(（][^()（）]{0,20}[)）])?\s*$")
 # a column or channel name ("政府信息公开年报"), not the title of one report
 GENERIC_TITLE = re.compile(r"^(?:政府)?(?:信息|政务)公开(?:工作)?(?:年度报告|年报)(?:专栏)?$")
-TITLE_YEAR = re.compile(r"(20\d{2})\s*年?度?")
+# The year a title names: "2023年度", "2023年", "（2023）"; never part of a longer number
+# (a date 20240115, a document number). The crawler reads it from link texts too.
+TITLE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 PERIOD_YEAR = re.compile(r"统计(?:期限|时限|时间|区间)[^。]{0,12}?(20\d{2})\s*年\s*1\s*月\s*1\s*日")
 OVERVIEW_YEAR = re.compile(r"^[^。]{0,40}?(20\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 DATE = re.compile(r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
@@ -110,4 +112,13 @@ LOOKALIKE_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"工作要点|工作方案|工作计划"), "a work plan (工作要点)"),
     (re.compile(r"年度报告(?:目录|列表|汇总)|年报(?:目录|列表|专栏)"), "a list of reports"),
 )
-DOCUMENT_LINK = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar)(?:$|[?#])", re.I)
+
+# --- documents ------------------------------------------------------------------------------
+# The file types portals publish a report as, read by the parser and followed by the crawler:
+# PDF; Word and WPS (.wps, China's office suite), RTF and plain text; the tables of Excel and
+# WPS (.et); OFD, China's fixed-layout standard; zip/rar bundles of them; scanned pages. The
+# parser reads some of them today, and the archive keeps the bytes of every one for the
+# converters and OCR that read the rest.
+DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "rtf", "txt", "xls", "xlsx", "et", "ofd",
+                       "zip", "rar", "jpg", "jpeg", "png", "tif", "tiff")
+DOCUMENT_LINK = re.compile(r"\.(?:" + "|".join(DOCUMENT_EXTENSIONS) + r")(?:$|[?#])", re.I)
