@@ -64,7 +64,13 @@ def summary_lines(archive_path: Path) -> list[str]:
 @click.option("--archive", "archive_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Archive to write (default: a new file in a temporary directory).")
 def demo(seed: int, portal_count: int | None, faults: bool, archive_path: Path | None) -> None:
-    """Start the replica network, crawl it through its proxy, parse, archive and summarise."""
+    """Start the replica network, crawl it through its proxy, parse, archive and summarise.
+
+    \b
+    Examples:
+        ogi demo
+        ogi demo --portals 5 --no-faults --archive demo.db
+    """
     from scrapy.crawler import CrawlerProcess
 
     from crawler.replica.network import build_network
