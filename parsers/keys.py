@@ -19,6 +19,12 @@ from typing import Literal
 ValueType = Literal["integer", "decimal"]
 TableFormat = Literal["2021", "2019"]
 
+# What the report says about itself, top-level fields of every record (report-schema.md), in
+# the schema's order: the exports' metadata columns and the codebook list these fields.
+RECORD_METADATA_FIELDS: tuple[str, ...] = (
+    "title", "organ", "organ_level", "report_year", "published_on", "signed_on", "table_format",
+)
+
 
 @dataclass(frozen=True)
 class Section:
