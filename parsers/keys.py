@@ -152,7 +152,8 @@ T3_COLUMNS: tuple[Column, ...] = (
     Column("other_org", "其他", "legal persons: other"),
     Column("total", "总计", "total"),
 )
-T3_PARTY_COLUMNS: tuple[str, ...] = tuple(c.key for c in T3_COLUMNS[:-1])
+T3_COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in T3_COLUMNS)
+T3_PARTY_COLUMNS: tuple[str, ...] = T3_COLUMN_KEYS[:-1]  # the applicants, without the total
 
 T3_ROWS: tuple[Row, ...] = (
     Row("new", "一、本年新收政府信息公开申请数量", "New applications this year", re.compile(r"本年新收")),

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from parsers import keys, labels
 from parsers.cells import Number, Row, parse_value
 
-T3_COLUMN_KEYS = tuple(c.key for c in keys.T3_COLUMNS)
 T4_KEYS = tuple(f"t4.{b.key}.{c.key}" for b in keys.T4_BLOCKS for c in keys.T4_COLUMNS)
 
 
@@ -140,7 +139,7 @@ def _map_t3(result: Tables, t3_rows: dict[str, Row]) -> None:
     parts = [k for k in keys.T3_OTHER_HANDLING_PARTS if k in t3_rows]
     result.other_handling_rows = 3 if parts else 1
     skip = {"other_handling"} if parts else set(keys.T3_OTHER_HANDLING_PARTS)
-    width = len(T3_COLUMN_KEYS)
+    width = len(keys.T3_COLUMN_KEYS)
     full_rows = _tab_grid_values(t3_rows, width)
     for row in keys.T3_ROWS:
         if row.key in skip:
@@ -154,9 +153,9 @@ def _map_t3(result: Tables, t3_rows: dict[str, Row]) -> None:
             if len(printed) < width:
                 result.short_rows[row.key] = printed
             printed = printed[:width] if len(printed) > width else []
-        for i, column in enumerate(T3_COLUMN_KEYS):
+        for i, column in enumerate(keys.T3_COLUMN_KEYS):
             result.values[f"t3.{row.key}.{column}"] = printed[i] if i < len(printed) else None
-        _warn_blanks(result, f"table 3 row {row.key}", list(T3_COLUMN_KEYS), printed)
+        _warn_blanks(result, f"table 3 row {row.key}", list(keys.T3_COLUMN_KEYS), printed)
 
 
 def _warn_blanks(result: Tables, where: str, columns: list[str], printed: list[Number | None]) -> None:
