@@ -157,8 +157,8 @@ TRAP_TEXT = re.compile(
     r"|网上调查|在线访谈|民意征集|我要留言|我要写信|领导信箱|县长信箱|区长信箱)\s*$",
     re.I,
 )
-# File types never fetched (static assets, media); a document type (ATTACHMENT_EXTENSIONS:
-# scans, zip bundles) never is one.
+# File types never fetched (static assets, media). The document types of ATTACHMENT_EXTENSIONS
+# (scans, zip bundles) are never assets.
 ASSET_URL = re.compile(
     r"\.(?:css|js|json|gif|bmp|ico|svg|webp|mp4|mp3|avi|flv|swf|wmv|7z|apk|exe|iso|woff2?|ttf)(?:$|[?#])",
     re.I,

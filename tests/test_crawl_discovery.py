@@ -222,6 +222,16 @@ def test_traps_are_never_links(url, text):
     assert classify_link(RawLink(url, text), "report_column", "x.gov.cn") is None
 
 
+@pytest.mark.parametrize("text,year", [
+    ("某某镇2023年度政府信息公开工作年度报告", 2023),
+    ("政府信息公开工作年度报告（2022）", 2022),
+    ("P020240115600000.pdf 年度报告", None),   # a file name's digits are no year
+    ("信息公开年报", None),
+])
+def test_the_year_a_link_names(text, year):
+    assert discovery.report_year(text) == year
+
+
 def test_year_link_outside_the_report_column_is_not_a_year_column():
     link = RawLink("http://x.gov.cn/zwgk/2023/", "2023年")
     assert classify_link(link, "disclosure", "x.gov.cn") is None
