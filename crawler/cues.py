@@ -73,10 +73,11 @@ ORGAN_NAME_TEXT = re.compile(
 
 # The title of one annual report (or of the list entry pointing at it): the parser's own cue.
 REPORT_TITLE = labels.DISCLOSURE_REPORT_TITLE
-# A title with its report year: "2023年度", "2023年".
-TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-# Attachments: a file extension in the path, or in a download endpoint's query string.
-ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "txt", "rtf")
+# A title with its report year: "2023年度", "2023年": the parser's own cue.
+TITLE_YEAR = labels.TITLE_YEAR
+# Attachments: a document's file extension (the parser's list) in the path, or in a download
+# endpoint's query string.
+ATTACHMENT_EXTENSIONS = labels.DOCUMENT_EXTENSIONS
 ATTACHMENT_URL = re.compile(
     r"\.(?:" + "|".join(ATTACHMENT_EXTENSIONS) + r")(?:$|[?#&;])", re.I
 )
@@ -117,7 +118,6 @@ JS_PAGE_COUNT = re.compile(
 # A static-page family: index.html, index_1.html, index_2.shtml…
 STATIC_PAGE_URL = re.compile(r"^(?P<dir>.*/)(?P<prefix>[\w-]+?)(?:_(?P<n>\d{1,4}))?\.(?P<ext>s?html?)$", re.I)
 # Hanweb jpage: CDATA records inside <script type="text/xml"><datastore>…, paged by dataproxy.jsp.
-DATASTORE_XPATH = "//script[@type='text/xml' or @language='xml']/text()"
 CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 CDATA_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
 JPAGE_TOTAL = re.compile(r"(?:totalRecord|totalrecord|total_record)\s*[:=>]\s*[\"']?(\d{1,6})", re.I)
@@ -125,7 +125,6 @@ JPAGE_PER_PAGE = re.compile(r"(?:perPage|perpage|per_page)\s*[:=>]\s*[\"']?(\d{1
 JPAGE_PROXY_URL = re.compile(r"(?:proxyUrl|proxyurl|url)\s*:\s*[\"']([^\"']*dataproxy[^\"']*)[\"']")
 JPAGE_ENDPOINT = re.compile(r"[\"'(=]\s*([^\"'()\s<>]*dataproxy\.(?:jsp|do|php|aspx?)[^\"'()\s<>]*)", re.I)
 JPAGE_DEFAULT_ENDPOINT = "/module/web/jpage/dataproxy.jsp"
-JPAGE_RECORD_PARAMS = ("startrecord", "endrecord", "perpage")
 # Query-string paging: ?page=2, ?pageNo=2, ?pageIndex=2, ?curPage=2, ?p=2.
 PAGE_PARAM = re.compile(
     r"(?:^|[?&])(page|pageNo|pageno|page_no|pageNum|pagenum|pageIndex|pageindex|curPage|currentPage"
@@ -158,9 +157,10 @@ TRAP_TEXT = re.compile(
     r"|网上调查|在线访谈|民意征集|我要留言|我要写信|领导信箱|县长信箱|区长信箱)\s*$",
     re.I,
 )
-# File types never fetched as pages (static assets, media).
+# File types never fetched (static assets, media). The document types of ATTACHMENT_EXTENSIONS
+# (scans, zip bundles) are never assets.
 ASSET_URL = re.compile(
-    r"\.(?:css|js|json|png|jpe?g|gif|bmp|ico|svg|webp|mp4|mp3|avi|flv|swf|wmv|zip|rar|7z|apk|exe|iso|woff2?|ttf)(?:$|[?#])",
+    r"\.(?:css|js|json|gif|bmp|ico|svg|webp|mp4|mp3|avi|flv|swf|wmv|7z|apk|exe|iso|woff2?|ttf)(?:$|[?#])",
     re.I,
 )
 # A query string on a path we already visited with other query values: the path may be a trap.

@@ -21,8 +21,6 @@ from parsel import Selector
 
 from crawler import cues
 
-CONTEXTS = ("home", "disclosure", "report_column", "document")
-
 # Roles of links, with the score that orders requests (higher first).
 SCORES = {
     "report_attachment": 100,  # an attachment whose link text is a report title

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from parsers import keys
 from parsers.cells import Number
 
-_PARTIES = keys.T3_PARTY_COLUMNS
-_COLUMNS = tuple(c.key for c in keys.T3_COLUMNS)
-
 
 @dataclass(frozen=True)
 class Equation:
@@ -32,10 +29,11 @@ def equations(other_handling_rows: int = 1) -> list[Equation]:
     rows = t3_rows(other_handling_rows)
     results = [r for r in rows if r not in ("new", "carried_in", "handled_total", "carried_out")]
     out = [Equation("t3.balance", c, (f"t3.new.{c}", f"t3.carried_in.{c}"),
-                    (f"t3.handled_total.{c}", f"t3.carried_out.{c}")) for c in _COLUMNS]
-    out += [Equation("t3.row_sum", r, (f"t3.{r}.total",), tuple(f"t3.{r}.{c}" for c in _PARTIES)) for r in rows]
+                    (f"t3.handled_total.{c}", f"t3.carried_out.{c}")) for c in keys.T3_COLUMN_KEYS]
+    out += [Equation("t3.row_sum", r, (f"t3.{r}.total",), tuple(f"t3.{r}.{c}" for c in keys.T3_PARTY_COLUMNS))
+            for r in rows]
     out += [Equation("t3.handled_sum", c, (f"t3.handled_total.{c}",), tuple(f"t3.{r}.{c}" for r in results))
-            for c in _COLUMNS]
+            for c in keys.T3_COLUMN_KEYS]
     out += [Equation("t4.block_sum", b.key, (f"t4.{b.key}.total",),
                      tuple(f"t4.{b.key}.{c.key}" for c in keys.T4_COLUMNS[:-1])) for b in keys.T4_BLOCKS]
     return out
@@ -84,7 +82,7 @@ def infer(values: dict[str, Number | None], short_rows: dict[str, list[Number | 
     inferred: list[str] = []
     for row, printed in short_rows.items():
         if printed and all(v == 0 for v in printed):
-            for column in _COLUMNS:
+            for column in keys.T3_COLUMN_KEYS:
                 filled[f"t3.{row}.{column}"] = 0
                 inferred.append(f"t3.{row}.{column}")
     known = {k: v for k, v in filled.items() if v is not None}

@@ -1,8 +1,10 @@
-"""Every label pattern the parser matches, in one module (the parser's "xpaths.py").
+"""Every cue the parser reads that is no key's label, in one module (the parser's "xpaths.py").
 
+Cell syntax (placeholders, units, numbers), table anchors and format markers, titles, dates,
+organs, look-alike documents and document links. The labels of the tables' rows and of the
+sections, and the ways real reports print them, belong to those rows in ``parsers/keys.py``.
 Patterns are written against *normalised* text (see ``normalise``): Simplified script,
-NFKC (half-width brackets, ASCII digits), no whitespace, straight quotes. Canonical
-labels and keys live in ``parsers/keys.py``; here are only the ways real reports print them.
+NFKC (half-width brackets, ASCII digits), no whitespace, straight quotes.
 """
 
 from __future__ import annotations
@@ -61,61 +63,11 @@ T4_MARKER = re.compile(r"行政复议|结果维持|尚未审结|复议后起诉|
 
 TEMPLATE_MIN_T3_LABELS = 15  # labels of table 3 that make a number-less text a report template
 
-# --- table 2 ------------------------------------------------------------------------------
-T2_ROWS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("rules", re.compile(r"规章")),
-    ("normative", re.compile(r"规范性文件")),
-    ("licensing", re.compile(r"行政许可")),
-    ("other_services", re.compile(r"对外管理服务")),
-    ("punishment", re.compile(r"行政处罚")),
-    ("coercion", re.compile(r"行政强制")),
-    ("fees", re.compile(r"事业性收费")),
-    ("procurement", re.compile(r"集中采购")),
-)
+# --- which template table 2 follows: words only one template prints ------------------------
 T2_FORMAT_MARKERS: dict[str, re.Pattern[str]] = {
     "2019": re.compile(r"本年新制作|本年新公开|对外公开总数|上一年项目|增/减|增减|对外管理服务|集中采购|采购总金额"),
     "2021": re.compile(r"本年制发|本年废止|现行有效|收费金额|行政规范性文件"),
 }
-
-# --- table 3 ------------------------------------------------------------------------------
-T3_ROWS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("new", re.compile(r"本年新收")),
-    ("carried_in", re.compile(r"上年结转|上年度结转")),
-    ("granted", re.compile(r"予以公开")),
-    ("partly_granted", re.compile(r"部分公开")),
-    ("denied.state_secret", re.compile(r"国家秘密")),
-    ("denied.law_prohibited", re.compile(r"法律行政(?:法规)?(?:禁)?止公开|法律行政法规")),
-    ("denied.security_stability", re.compile(r"三安全一稳定")),
-    ("denied.third_party", re.compile(r"第三方合法权益")),
-    ("denied.internal_affairs", re.compile(r"内部事务")),
-    ("denied.process_info", re.compile(r"过程性信息")),
-    ("denied.enforcement_file", re.compile(r"执法案卷")),
-    ("denied.query_matter", re.compile(r"行政查询")),
-    ("unavailable.not_held", re.compile(r"不掌握")),
-    ("unavailable.needs_creation", re.compile(r"另行制作|没有现成")),
-    ("unavailable.unclear", re.compile(r"仍不明确")),
-    ("not_processed.petition", re.compile(r"信访举报")),
-    ("not_processed.repeated", re.compile(r"重复申请")),
-    ("not_processed.publication", re.compile(r"公开出版物")),
-    ("not_processed.excessive", re.compile(r"大量反复")),
-    ("not_processed.confirmation", re.compile(r"重新出具")),
-    ("other_handling", re.compile(r"其他处理$")),
-    ("other_handling.no_correction", re.compile(r"不补正")),
-    ("other_handling.unpaid_fee", re.compile(r"收费通知|缴纳费用")),
-    ("other_handling.other", re.compile(r"3[.、,]?其他$")),
-    ("handled_total", re.compile(r"总计$")),
-    ("carried_out", re.compile(r"结转下年")),
-)
-
-# --- sections -----------------------------------------------------------------------------
-SECTION_HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("overview", re.compile(r"^[•·\-]?一[、.,]?总体情况")),
-    ("active_disclosure", re.compile(r"^[•·\-]?二[、.,]?主动公开政府信息")),
-    ("applications", re.compile(r"^[•·\-]?三[、.,]?收到和处理")),
-    ("review_litigation", re.compile(r"^[•·\-]?四[、.,]?.{0,12}行政复议")),
-    ("problems", re.compile(r"^[•·\-]?五[、.,]?存在的?主要问题")),
-    ("other_matters", re.compile(r"^[•·\-]?六[、.,]?其他需要报告")),
-)
 
 # --- metadata -----------------------------------------------------------------------------
 REPORT_TITLE = re.compile(r"(?:年度报告|年报|工作报告)")
@@ -129,7 +81,9 @@ DISCLOSURE_REPORT_TITLE = re.compile(
 TITLE_ENDING = re.compile(r"(?:年度报告|年报|工作报告)\s*(?:[(（][^()（）]{0,20}[)）])?\s*$")
 # a column or channel name ("政府信息公开年报"), not the title of one report
 GENERIC_TITLE = re.compile(r"^(?:政府)?(?:信息|政务)公开(?:工作)?(?:年度报告|年报)(?:专栏)?$")
-TITLE_YEAR = re.compile(r"(20\d{2})\s*年?度?")
+# The year a title names: "2023年度", "2023年", "（2023）"; never part of a longer number
+# (a date 20240115, a document number). The crawler reads it from link texts too.
+TITLE_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 PERIOD_YEAR = re.compile(r"统计(?:期限|时限|时间|区间)[^。]{0,12}?(20\d{2})\s*年\s*1\s*月\s*1\s*日")
 OVERVIEW_YEAR = re.compile(r"^[^。]{0,40}?(20\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 DATE = re.compile(r"(20\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
@@ -158,4 +112,13 @@ LOOKALIKE_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"工作要点|工作方案|工作计划"), "a work plan (工作要点)"),
     (re.compile(r"年度报告(?:目录|列表|汇总)|年报(?:目录|列表|专栏)"), "a list of reports"),
 )
-DOCUMENT_LINK = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar)(?:$|[?#])", re.I)
+
+# --- documents ------------------------------------------------------------------------------
+# The file types portals publish a report as, read by the parser and followed by the crawler:
+# PDF; Word and WPS (.wps, China's office suite), RTF and plain text; the tables of Excel and
+# WPS (.et); OFD, China's fixed-layout standard; zip/rar bundles of them; scanned pages. The
+# parser reads some of them today, and the archive keeps the bytes of every one for the
+# converters and OCR that read the rest.
+DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "rtf", "txt", "xls", "xlsx", "et", "ofd",
+                       "zip", "rar", "jpg", "jpeg", "png", "tif", "tiff")
+DOCUMENT_LINK = re.compile(r"\.(?:" + "|".join(DOCUMENT_EXTENSIONS) + r")(?:$|[?#])", re.I)

@@ -15,7 +15,7 @@ def heading_positions(lines: list[str]) -> dict[str, int]:
         text = labels.normalise(line)
         if len(text) > 40:
             continue
-        for position, (key, pattern) in enumerate(labels.SECTION_HEADINGS):
+        for position, (key, pattern) in enumerate(keys.SECTION_PATTERNS):
             if key not in found and position >= order and pattern.match(text):
                 found[key] = i
                 order = position

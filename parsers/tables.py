@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from parsers import keys, labels
 from parsers.cells import Number, Row, parse_value
 
-T3_COLUMN_KEYS = tuple(c.key for c in keys.T3_COLUMNS)
 T4_KEYS = tuple(f"t4.{b.key}.{c.key}" for b in keys.T4_BLOCKS for c in keys.T4_COLUMNS)
 
 
@@ -59,14 +58,14 @@ def read_tables(rows: list[Row]) -> Tables:
                 t4_row = Row(row.label, _fit(row.values, len(T4_KEYS)), row.exact)
             continue
         if seen_t3:
-            key = _rightmost(label, labels.T3_ROWS)
+            key = _rightmost(label, keys.T3_ROW_PATTERNS)
             if key and (key not in t3_rows or not t3_rows[key].values):
                 t3_rows[key] = row
                 if key == "carried_out" and row.values:
                     stage = 4
             continue
         if seen_t2:
-            key = _rightmost(label, labels.T2_ROWS)
+            key = _rightmost(label, keys.T2_ROW_PATTERNS)
             if key and (key not in t2_rows or not t2_rows[key]):
                 t2_rows[key] = row.values
     if t2_rows:
@@ -140,7 +139,7 @@ def _map_t3(result: Tables, t3_rows: dict[str, Row]) -> None:
     parts = [k for k in keys.T3_OTHER_HANDLING_PARTS if k in t3_rows]
     result.other_handling_rows = 3 if parts else 1
     skip = {"other_handling"} if parts else set(keys.T3_OTHER_HANDLING_PARTS)
-    width = len(T3_COLUMN_KEYS)
+    width = len(keys.T3_COLUMN_KEYS)
     full_rows = _tab_grid_values(t3_rows, width)
     for row in keys.T3_ROWS:
         if row.key in skip:
@@ -154,9 +153,9 @@ def _map_t3(result: Tables, t3_rows: dict[str, Row]) -> None:
             if len(printed) < width:
                 result.short_rows[row.key] = printed
             printed = printed[:width] if len(printed) > width else []
-        for i, column in enumerate(T3_COLUMN_KEYS):
+        for i, column in enumerate(keys.T3_COLUMN_KEYS):
             result.values[f"t3.{row.key}.{column}"] = printed[i] if i < len(printed) else None
-        _warn_blanks(result, f"table 3 row {row.key}", list(T3_COLUMN_KEYS), printed)
+        _warn_blanks(result, f"table 3 row {row.key}", list(keys.T3_COLUMN_KEYS), printed)
 
 
 def _warn_blanks(result: Tables, where: str, columns: list[str], printed: list[Number | None]) -> None:
@@ -180,7 +179,7 @@ def template_without_numbers(text: str) -> Tables | None:
     """A report that prints the table labels and no numbers at all (a published blank
     template, or a PDF whose text keeps no cells): every cell null, nothing guessed."""
     flat = labels.normalise(text)
-    printed = {key for key, pattern in labels.T3_ROWS if pattern.search(flat)}
+    printed = {key for key, pattern in keys.T3_ROW_PATTERNS if pattern.search(flat)}
     if len(printed) < labels.TEMPLATE_MIN_T3_LABELS:
         return None
     scores = {fmt: len(pattern.findall(flat)) for fmt, pattern in labels.T2_FORMAT_MARKERS.items()}

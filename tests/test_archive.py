@@ -18,19 +18,17 @@ from archive import Archive, ArchiveError, default_archive_path
 from archive.db import sha256_hex
 from archive.schema import SCHEMA_VERSION
 from archive import cli as archive_cli
+from conftest import shared_path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = SHARED / "seeds"
 RUN_AT = "2026-11-22T10:00:00Z"
 
 
 def seed_cases() -> list[tuple[str, dict]]:
     """(report text, expected record) of every real seed report."""
-    if not (SEEDS / "expected").is_dir():
-        pytest.skip(f"shared seed reports not found at {SEEDS} (checkout ../shared)")
+    expected_dir = shared_path("seeds", "expected")
     cases = []
-    for expected_path in sorted((SEEDS / "expected").glob("*.json")):
-        text = (SEEDS / f"{expected_path.stem}.txt").read_text(encoding="utf-8")
+    for expected_path in sorted(expected_dir.glob("*.json")):
+        text = (expected_dir.parent / f"{expected_path.stem}.txt").read_text(encoding="utf-8")
         cases.append((text, json.loads(expected_path.read_text(encoding="utf-8"))))
     return cases
 
@@ -170,10 +168,7 @@ def test_crawl_shaped_writes_round_trip(archive_path: Path) -> None:
 
 
 def test_pdf_attachment_bytes_come_back_exactly(archive_path: Path) -> None:
-    pdf = SHARED / "realdata" / "hongze-2024.pdf"
-    if not pdf.exists():
-        pytest.skip(f"real PDF report not found at {pdf} (checkout ../shared)")
-    body = pdf.read_bytes()
+    body = shared_path("realdata", "hongze-2024.pdf").read_bytes()
     url = "http://www.hongze.gov.cn/uploadfiles/2025/01/ndbg.pdf"
     with Archive(archive_path) as db:
         run = db.start_run({}, code_version="test-sha")

@@ -8,6 +8,7 @@ import pytest
 
 from crawler import discovery, faults
 from crawler.discovery import RawLink, classify_link, discover, paging_urls
+from parsers import html
 
 # The chrome of a TRS portal's page (modelled on 平潭's 2023 report page): nav, search, login.
 TRS_HOME = """<!DOCTYPE html><html><head><meta charset="utf-8"/>
@@ -138,6 +139,34 @@ def test_report_page_yields_its_attachments_but_not_chrome():
     assert found.pages == []
 
 
+# A township's report page (modelled on image-only and bundled reports seen on county portals):
+# the scanned pages, a zip of the originals and an RTF, beside the page's own chrome images.
+SCANNED_REPORT_PAGE = """<html><head><meta name="ColumnName" content="政府信息公开年报"/>
+<title>某某镇2023年政府信息公开工作年度报告（图片版）_政府信息公开年报</title></head><body>
+<div class="logo"><a href="/"><img src="/images/logo.png"/></a></div>
+<div class="article"><h1>某某镇2023年政府信息公开工作年度报告（图片版）</h1>
+<p><a href="/uploadfiles/202401/20240115093012345.jpg"><img src="/uploadfiles/202401/20240115093012345.jpg"/></a></p>
+<p><a href="/uploadfiles/202401/20240115093012346.PNG">第2页</a></p>
+<p>附件：<a href="/uploadfiles/202401/nb2023.rar">某某镇2023年政府信息公开工作年度报告.rar</a>
+<a href="/uploadfiles/202401/nb2023.zip">年报原件</a> <a href="/uploadfiles/202401/nb2023.rtf">文字版</a></p></div>
+<div class="share"><a href="/images/weixin.gif">微信</a></div></body></html>"""
+
+
+def test_scans_and_bundles_of_a_report_are_documents_to_crawler_and_parser():
+    url = "http://www.mmz.gov.cn/zwgk/nb/202401/t20240115_1.html"
+    found = discover(url, SCANNED_REPORT_PAGE, "document")
+    roles = {link.url.rsplit("/", 1)[1]: link.role for link in found.links}
+    assert roles == {
+        "20240115093012345.jpg": "attachment",
+        "20240115093012346.PNG": "attachment",
+        "nb2023.rar": "report_attachment",
+        "nb2023.zip": "attachment",
+        "nb2023.rtf": "attachment",
+    }
+    page = html.read(SCANNED_REPORT_PAGE.encode(), url, "text/html; charset=utf-8")
+    assert {a["url"].rsplit("/", 1)[1] for a in page.attachments} == set(roles)
+
+
 def test_hanweb_cdata_records_and_their_paging_endpoint():
     url = "http://www.mmq.gov.cn/col/col4359/index.html"
     found = discover(url, HANWEB_COLUMN, "report_column")
@@ -186,10 +215,21 @@ def test_next_page_link_without_page_count_is_followed():
     ("http://x.gov.cn/search/index.html?q=年报", "搜索"),
     ("http://x.gov.cn/zwgk/t20240101_1.htm?type=print", "打印"),
     ("http://x.gov.cn/zwgk/nb/index.html", "打印本页"),
-    ("http://x.gov.cn/images/banner.jpg", "年度报告"),
+    ("http://x.gov.cn/images/banner.gif", "年度报告"),
+    ("http://x.gov.cn/style/main.css", "年度报告"),
 ])
 def test_traps_are_never_links(url, text):
     assert classify_link(RawLink(url, text), "report_column", "x.gov.cn") is None
+
+
+@pytest.mark.parametrize("text,year", [
+    ("某某镇2023年度政府信息公开工作年度报告", 2023),
+    ("政府信息公开工作年度报告（2022）", 2022),
+    ("P020240115600000.pdf 年度报告", None),   # a file name's digits are no year
+    ("信息公开年报", None),
+])
+def test_the_year_a_link_names(text, year):
+    assert discovery.report_year(text) == year
 
 
 def test_year_link_outside_the_report_column_is_not_a_year_column():

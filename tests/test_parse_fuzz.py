@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import docx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import shared_path
 from parsers import parse_document
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CAP = 5.0
 KINDS = {"report", "not_report", "image_only", "unsupported", "unreadable"}
 
@@ -33,10 +31,7 @@ def _docx() -> bytes:
 
 
 def _pdf() -> bytes:
-    path = SHARED / "realdata" / "hongze-2024.pdf"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    return path.read_bytes()
+    return shared_path("realdata", "hongze-2024.pdf").read_bytes()
 
 
 def _mutate(body: bytes, data: st.DataObject) -> bytes:

@@ -7,11 +7,11 @@ import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import shared_path
 from parsers import PARSER_VERSION, parse_document
 from parsers.cli import parse
 
@@ -87,9 +87,6 @@ def test_cli_missing_file_fails_with_one_line(tmp_path) -> None:
 
 
 def test_time_cap_gives_unreadable_and_nothing_half_parsed() -> None:
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "hongze-2024.pdf"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    record = parse_document(path.read_bytes(), time_cap=0.0)
+    record = parse_document(shared_path("realdata", "hongze-2024.pdf").read_bytes(), time_cap=0.0)
     assert record["kind"] == "unreadable" and "cap" in record["reason"]
     assert record["values"] == {} and record["title"] is None

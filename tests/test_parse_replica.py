@@ -14,9 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from crawler.replica import network
 from parsers import checks, parse_document, with_page_metadata
 
-network = pytest.importorskip("crawler.replica.network", reason="the replica network is not in this tree")
 
 SEEDS = (1, 2, 3)
 _parsed: dict[int, dict] = {}

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crawler.replica import lookalikes, render, reports
 from parsers import parse_document
 
-reports = pytest.importorskip("crawler.replica.reports", reason="the replica renderer is not in this tree")
-render = pytest.importorskip("crawler.replica.render", reason="the replica renderer is not in this tree")
 
 
 def _spec(seed: int):
@@ -121,7 +120,6 @@ def test_image_only_pdf_is_not_guessed() -> None:
 
 
 def test_no_replica_lookalike_is_parsed_as_a_report() -> None:
-    lookalikes = pytest.importorskip("crawler.replica.lookalikes")
     for kind in lookalikes.LOOKALIKE_KINDS:
         for seed in range(5):
             title, body = lookalikes.render_lookalike(kind, "泰宁县朱口镇人民政府", 2023, random.Random(seed))

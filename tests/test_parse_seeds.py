@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_path
 from parsers import parse_document
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
-REALDATA = sorted((SHARED / "realdata" / "expected").glob("*.json"))
+SEEDS = sorted(shared_path("seeds").glob("*.txt"))
+REALDATA = sorted(shared_path("realdata", "expected").glob("*.json"))
 
 
 def _cases() -> list[tuple[Path, Path]]:
@@ -24,8 +24,6 @@ def _cases() -> list[tuple[Path, Path]]:
 
 @pytest.fixture(scope="module")
 def parsed() -> dict[str, dict]:
-    if not SEEDS:
-        pytest.skip(f"seed reports not found under {SHARED} (../shared relative to the repo)")
     return {document.name: parse_document(document.read_bytes()) for document, _ in _cases()}
 
 
@@ -49,9 +47,7 @@ def test_no_value_invented_where_the_report_prints_none(parsed: dict, document: 
 
 
 def test_seed_002_short_rows_are_inferred_and_listed() -> None:
-    seed = SHARED / "seeds" / "002_cc6fb69fbb02cb39.txt"
-    if not seed.exists():
-        pytest.skip(f"{seed} not found")
+    seed = shared_path("seeds", "002_cc6fb69fbb02cb39.txt")
     record = parse_document(seed.read_bytes())
     assert "t3.carried_in.natural_person" in record["inferred"]
     # the tab line keeps its grid columns: the blank is natural_person, filled by the row sum

@@ -10,7 +10,7 @@ from test_research_archive import research_archive, run_cli  # noqa: F401 - shar
 
 from archive import cli as archive_cli
 from archive.export import WIDE_FIELDS
-from parsers import checks, keys
+from parsers import checks, keys, parse_document
 
 
 def read_codebook(directory: Path) -> tuple[str, list[dict[str, str]]]:
@@ -51,3 +51,12 @@ def test_codebook_covers_every_key_in_the_archive(research_archive: Path, tmp_pa
     emitted = {key for (key,) in conn.execute("SELECT DISTINCT key FROM report_values")}
     conn.close()
     assert len(emitted) > 150 and emitted <= documented
+
+
+def test_the_record_metadata_fields_are_in_every_record_and_explained_by_the_codebook(tmp_path: Path) -> None:
+    page = "<html><head><title>某镇2023年政府信息公开工作年度报告</title></head><body><p>一、总体情况</p></body></html>"
+    record = parse_document(page.encode())
+    assert [field for field in record if field in keys.RECORD_METADATA_FIELDS] == list(keys.RECORD_METADATA_FIELDS)
+    _, rows = read_codebook(tmp_path / "book")
+    described = {row["column"]: row["description"] for row in rows if not row["key"]}
+    assert all(described.get(field) for field in keys.RECORD_METADATA_FIELDS), described

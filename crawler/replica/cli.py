@@ -34,14 +34,26 @@ def with_network_options(command):
 
 @click.group("replica")
 def replica() -> None:
-    """The offline replica of county and township portals (tests, demo, benchmarks)."""
+    """The offline replica of county and township portals (tests, demo, benchmarks).
+
+    \b
+    Examples:
+        ogi replica serve --port 8899 --faults
+        ogi replica truth --seed 2 > truth.json
+    """
 
 
 @replica.command("serve")
 @click.option("--port", default=8899, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @with_network_options
 def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
-    """Run the forward proxy until interrupted."""
+    """Run the forward proxy until interrupted.
+
+    \b
+    Example:
+        ogi replica serve --port 8899 --portals 20 --faults
+        curl -x http://127.0.0.1:8899 http://<host>/    (a host that it prints)
+    """
     network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
     running = serve_in_thread(network, port=port)
     counties = [site for site in network.sites.values() if site.level == "county"]
@@ -58,7 +70,12 @@ def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
 @replica.command("truth")
 @with_network_options
 def truth(seed: int, epoch: int, portals: int, faults: bool) -> None:
-    """Print the ground truth as JSON: portals, reports with every value, look-alikes, faults."""
+    """Print the ground truth as JSON: portals, reports with every value, look-alikes, faults.
+
+    \b
+    Example:
+        ogi replica truth --seed 2 --epoch 2 --faults > truth.json
+    """
     network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
     click.echo(json.dumps(network.truth(), ensure_ascii=False, indent=1))
 
@@ -66,7 +83,12 @@ def truth(seed: int, epoch: int, portals: int, faults: bool) -> None:
 @replica.command("registry")
 @with_network_options
 def registry(seed: int, epoch: int, portals: int, faults: bool) -> None:
-    """Print the portal registry CSV (code,name,level,province,city,url) of the network."""
+    """Print the portal registry CSV (code,name,level,province,city,url) of the network.
+
+    \b
+    Example:
+        ogi replica registry --portals 20 > portals.csv
+    """
     network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
     click.echo(network.registry_csv(), nl=False)
 

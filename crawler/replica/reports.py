@@ -51,7 +51,6 @@ T4_BLOCKS = ("review", "suit_direct", "suit_after_review")
 T4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
 SECTION_KEYS = ("overview", "active_disclosure", "applications", "review_litigation",
                 "problems", "other_matters")
-DECIMAL_KEYS = ("t2.fees.amount", "t2.procurement.amount")
 ORGAN_LEVELS = ("county", "department", "township")
 
 
