@@ -15,6 +15,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler import cues, faults
+from crawler.signals import attempt_failed
 from crawler.faults import OutOfScope, RedirectLoop
 from crawler.scope import Scope
 
@@ -23,11 +24,6 @@ logger = logging.getLogger(__name__)
 PORTAL_META = "portal"            # the registry code of the portal a request belongs to
 RETRY_DELAY_META = "ogi_retry_delay"
 STARTED_META = "ogi_started"      # monotonic time the current attempt went out
-
-# Sent for every failed attempt (and every redirect chain): kwargs request, url (the URL the
-# crawl asked for), cause, detail, status, response (or None), duration. The archive
-# pipeline records each as a fetch.
-attempt_failed = object()
 
 
 class ScopeMiddleware:
@@ -65,8 +61,7 @@ class ContactUserAgentMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
         settings = crawler.settings
-        template = settings.get("USER_AGENT") or "ogi-archive"
-        return cls(template.replace("{contact}", settings.get("OGI_CONTACT_URL") or ""))
+        return cls(settings.get("USER_AGENT").replace("{contact}", settings.get("OGI_CONTACT_URL") or ""))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         request.headers.setdefault(b"User-Agent", self.user_agent)
@@ -81,8 +76,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
 
     def _retry(self, request: Request, reason) -> Request | None:
         retry = super()._retry(request, reason)

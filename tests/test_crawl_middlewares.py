@@ -16,8 +16,8 @@ from crawler.middlewares import (
     AttemptAuditMiddleware,
     BackoffRetryMiddleware,
     ContactUserAgentMiddleware,
-    attempt_failed,
 )
+from crawler.signals import attempt_failed
 
 
 @pytest.mark.parametrize("exception,cause", [

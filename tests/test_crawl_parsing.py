@@ -9,9 +9,11 @@ import os
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from crawler.distributed import ITEM_TOKEN, PortalProgress, portal_finished
+from crawler.items import DocumentItem
 from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
+from crawler.progress import PortalProgress
+from crawler.signals import portal_finished
 from parsers import parse_document
 
 CRASH_MARKER = b"%%crash-the-parser%%"
@@ -29,7 +31,7 @@ def page(title: str, text: str) -> bytes:
 
 
 def test_a_document_that_kills_its_parser_is_recorded_unreadable_and_the_others_are_parsed() -> None:
-    pool = ParserPool(processes=1, parse=crash_on_marker)
+    pool = ParserPool(1, time_limit=30, memory_limit=1 << 30, parse=crash_on_marker)
     good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
     bad = CRASH_MARKER + b"%PDF-1.4 hostile"
 
@@ -64,12 +66,12 @@ def test_a_portal_is_not_finished_while_one_of_its_documents_is_being_parsed() -
     report = Request("http://www.example.gov.cn/nb/2023.html", meta={PORTAL_META: "150124"})
     progress.count(report)  # yielded by the home page's callback
     progress.done(home)
-    document = {"kind": "document", "url": report.url}
+    document = DocumentItem(portal="150124", url=report.url, final_url=report.url, body=b"%PDF-1.4")
     progress.hold_document(document, report)  # the report's callback yields its document
     progress.done(report)
     assert finished == []  # every request is done, but the document is not archived yet
 
-    progress.document_stored(document[ITEM_TOKEN])
+    progress.document_stored(document.progress_token)
     assert finished == ["150124"]
-    progress.document_stored(document[ITEM_TOKEN])  # told twice: counted once
+    progress.document_stored(document.progress_token)  # told twice: counted once
     assert finished == ["150124"]
