@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 from scrapy import Request
 from scrapy.utils.test import get_crawler
@@ -75,3 +76,51 @@ def test_a_portal_is_not_finished_while_one_of_its_documents_is_being_parsed() -
     assert finished == ["150124"]
     progress.document_stored(document.progress_token)  # told twice: counted once
     assert finished == ["150124"]
+
+
+SLEEP_MARKER = b"%%sleep%%"
+ALLOCATE_MARKER = b"%%allocate%%"
+
+
+def hostile(body: bytes, url: str | None, content_type: str | None) -> dict:
+    """The parser, except that marked bodies stall in C-like sleep or allocate without end."""
+    if SLEEP_MARKER in body:
+        import time
+        time.sleep(3600)
+    if ALLOCATE_MARKER in body:
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 * 1024 * 1024))
+    return parse_document(body, url, content_type)
+
+
+def test_a_document_past_the_time_or_memory_limit_is_unreadable_with_the_limit_and_the_rest_is_parsed() -> None:
+    pool = ParserPool(2, time_limit=2, memory_limit=512 * 1024 * 1024, parse=hostile)
+    good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
+
+    async def parse_all():
+        return await asyncio.gather(
+            pool.parse(SLEEP_MARKER, "http://www.example.gov.cn/slow.pdf", "application/pdf"),
+            pool.parse(ALLOCATE_MARKER, "http://www.example.gov.cn/big.docx", None),
+            pool.parse(good, "http://www.example.gov.cn/a.html", "text/html"),
+        )
+
+    started = time.monotonic()
+    try:
+        slow, big, fine = asyncio.run(parse_all())
+    finally:
+        pool.close()
+    assert time.monotonic() - started < 20  # the sleeper was killed at its limit, not waited for
+    assert (slow["kind"], slow["reason"]) == ("unreadable", "exceeded 2 s")
+    assert (big["kind"], big["reason"]) == ("unreadable", "exceeded 512 MiB")
+    assert fine == parse_document(good, "http://www.example.gov.cn/a.html", "text/html")
+    assert pool.over_limits == 2 and pool.crashes == 0
+
+
+def test_an_item_in_a_log_line_shows_its_body_as_a_size() -> None:
+    body = b"%PDF-1.4 " + b"x" * 100_000
+    item = DocumentItem(portal="150124", url="http://www.example.gov.cn/a.pdf",
+                        final_url="http://www.example.gov.cn/a.pdf", body=body, link_text="年度报告")
+    shown = repr(item)
+    assert "body=<100009 bytes>" in shown and "年度报告" in shown
+    assert "xxxx" not in shown and len(shown) < 600
