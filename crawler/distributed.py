@@ -326,7 +326,7 @@ class DistributedProgress(PortalProgress):
 
 
 class HostGateMiddleware:
-    """At most ``OGI_HOST_CONCURRENCY`` requests in flight per host, over all workers.
+    """At most ``OGI_HOST_CONCURRENCY`` requests in flight per server, over all workers.
 
     Each request in flight holds an entry in a Redis sorted set per host, expiring after
     ``DOWNLOAD_TIMEOUT`` plus a margin so that a dead worker's entries free themselves. A
@@ -367,7 +367,8 @@ class HostGateMiddleware:
         raise AssertionError("unreachable: tenacity reraises")
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        host = urlsplit(request.url).hostname or ""
+        # the request's server (crawler.middlewares.ServerSlotMiddleware), else its hostname
+        host = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
         token = uuid.uuid4().hex
         while not await self._try_acquire(host, token):
             await asyncio.sleep(self.poll_seconds)

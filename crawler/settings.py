@@ -114,9 +114,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # Before the robots.txt check (100), so an out-of-scope URL never costs a robots.txt fetch.
     "crawler.middlewares.ScopeMiddleware": 60,
+    # robots.txt's status read as RFC 9309 does: 5xx disallows the host, 4xx allows it.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RFC9309RobotsTxtMiddleware": 100,
     # Next to the downloader (below redirect 600 and retry 550): sees every attempt.
     "crawler.middlewares.AttemptAuditMiddleware": 620,
     # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
+    # After it (it says whether a proxy is used): each request in its server's slot.
+    "crawler.middlewares.ServerSlotMiddleware": 760,
 }
 DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.AuditedHTTPDownloadHandler",

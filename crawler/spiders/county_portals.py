@@ -327,8 +327,9 @@ def _portal_status(cause: str, detail: str, url: str) -> tuple[str, str]:
     """The portal status a failed home page means, with its reason."""
     if cause == "waf_challenge":
         return "waf", f"home page {url} answers a WAF challenge ({detail})"
-    if cause == "robots":
-        return "robots_refused", f"robots.txt disallows the home page {url}"
+    if cause == "robots":  # the detail may say why (a robots.txt answering 5xx disallows all)
+        why = detail.partition(": ")[2]
+        return "robots_refused", f"robots.txt disallows the home page {url}" + (f": {why}" if why else "")
     if cause == "out_of_scope":
         return "dead", f"home page {url} redirects out of the portal's domain"
     return "dead", f"home page {url} unreachable: {faults.describe(cause, detail)}"
