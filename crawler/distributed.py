@@ -42,13 +42,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from tenacity import AsyncRetrying, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -108,6 +109,12 @@ def redis_retries(crawler: Crawler) -> dict[str, Any]:
         "before_sleep": before_sleep,
         "reraise": True,
     }
+
+
+def project_redis(settings: BaseSettings) -> redis.Redis:
+    """The client of the project's own Redis calls: redis-py's silent retries off (it retries
+    10 times by default), so that tenacity's, logged and counted, are the only ones."""
+    return redis.Redis.from_url(settings.get("REDIS_URL"), retry=Retry(NoBackoff(), 0))
 
 
 def _once(function: Callable, *args, **kwargs):
@@ -253,7 +260,7 @@ class DistributedProgress(PortalProgress):
         crawler.signals.connect(self.spider_closed, signal=scrapy_signals.spider_closed)
 
     def make_ledger(self) -> RedisLedger:
-        return RedisLedger(get_redis_from_settings(self.crawler.settings), self.crawler.settings.get("OGI_CRAWL_NAME"),
+        return RedisLedger(project_redis(self.crawler.settings), self.crawler.settings.get("OGI_CRAWL_NAME"),
                            self.worker_name, self.lease_seconds, call=self.retrying)
 
     @property
@@ -349,7 +356,7 @@ class HostGateMiddleware:
     def from_crawler(cls, crawler: Crawler) -> HostGateMiddleware:
         settings = crawler.settings
         limit = settings.getint("OGI_HOST_CONCURRENCY") or settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-        return cls(get_redis_from_settings(settings), settings.get("OGI_CRAWL_NAME"), limit,
+        return cls(project_redis(settings), settings.get("OGI_CRAWL_NAME"), limit,
                    hold_seconds=settings.getfloat("DOWNLOAD_TIMEOUT") + 30,
                    poll_seconds=settings.getfloat("OGI_HOST_POLL_SECONDS"), retries=redis_retries(crawler))
 
