@@ -303,7 +303,7 @@ class DistributedProgress(PortalProgress):
 
     def spider_idle(self, spider: Spider) -> None:
         super().spider_idle(spider)
-        codes = list(getattr(spider, "states", {}))
+        codes = list(self.states)
         finished = self.ledger.finished()
         unfinished = [code for code in codes if code not in finished]
         if not unfinished:

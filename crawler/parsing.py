@@ -101,10 +101,14 @@ class _Worker:
         # The function goes pickled inside the message: the worker can unpickle it only once
         # it has this process's import path (a test's fake parser lives in tests/).
         _send(self.process.stdin, (sys.path, pickle.dumps(parse)))
+        self.ready = False
 
     def parse(self, request: tuple, time_limit: float):
         """The worker's answer to ``request``; runs in a supervisor thread."""
         try:
+            if not self.ready:  # a new worker's imports do not count against its first document
+                _receive(self.process.stdout)
+                self.ready = True
             _send(self.process.stdin, request)
             ready, _, _ = select.select([self.process.stdout], [], [], time_limit)
             if not ready:
@@ -211,6 +215,7 @@ def _serve(parent: int, memory_limit: int) -> None:
     sys.path[:0] = [entry for entry in path if entry not in sys.path]
     parse = pickle.loads(parse)
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    _send(answers, ("ready", None))
     while True:
         try:
             body, url, content_type = _receive(requests)

@@ -20,6 +20,7 @@ from crawler import faults
 from crawler.items import DocumentItem, FetchItem
 from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
+from crawler.progress import portal_progress
 from crawler.signals import attempt_failed, document_stored, portal_finished
 from parsers import PARSER_VERSION, complete_from_links
 
@@ -52,6 +53,7 @@ def code_version() -> str:
 class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.progress = portal_progress(crawler)  # the portals' states, reported at the end
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.documents_by_kind: dict[str, int] = {}
@@ -166,9 +168,8 @@ class ArchivePipeline:
         if self.archive is None:
             return
         code = request.meta.get(PORTAL_META)
-        spider = self.crawler.spider
-        if hasattr(spider, "states") and code in spider.states:
-            spider.states[code].failures[cause] += 1
+        if code in self.progress.states:
+            self.progress.states[code].failures[cause] += 1
         self.crawler.stats.inc_value(f"ogi/failures/{cause}")
         self.archive.record_fetch(
             run_id=self.run_id, url=url, final_url=request.url, status=status,
@@ -186,7 +187,7 @@ class ArchivePipeline:
             for url, evidence in spider.vanished():
                 self.archive.mark_gone(url, evidence)
         per_portal = {}
-        for code, state in getattr(spider, "states", {}).items():
+        for code, state in self.progress.states.items():
             self.archive.set_portal_status(code, state.status, state.reason, self.run_id)
             summary = {
                 "name": state.portal.name, "status": state.status, "reason": state.reason,

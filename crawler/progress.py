@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import Request, Spider
@@ -27,11 +29,27 @@ from scrapy.http import Response
 from crawler import signals
 from crawler.items import DocumentItem
 from crawler.middlewares import PORTAL_META
+from crawler.registry import Portal
 
 logger = logging.getLogger(__name__)
 
 GENERATION_META = "ogi_generation"  # which crawl of its portal a request belongs to (1: the first)
 TOKEN_META = "ogi_counted"          # set once a request is counted in its portal's outstanding requests
+
+
+@dataclass
+class PortalState:
+    """What the crawl knows about one portal so far."""
+
+    portal: Portal
+    requests: int = 0
+    pages: int = 0
+    status: str = "ok"
+    reason: str | None = None
+    failures: Counter = field(default_factory=Counter)
+    reports_by_year: Counter = field(default_factory=Counter)
+    budget_refused: int = 0
+    query_variants: Counter = field(default_factory=Counter)
 
 
 def portal_progress(crawler: Crawler) -> PortalProgress:
@@ -81,6 +99,8 @@ class PortalProgress:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.ledger = self.make_ledger()
+        # What the crawl knows about each portal: the spider fills it, the pipeline reports it.
+        self.states: dict[str, PortalState] = {}
         # Requests this process holds: token -> (portal, generation).
         self.held: dict[str, tuple[str, int]] = {}
         # Documents yielded and not archived yet: token -> (portal, generation).
@@ -93,6 +113,10 @@ class PortalProgress:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PortalProgress:
         return cls(crawler)
+
+    def track(self, states: dict[str, PortalState]) -> None:
+        """Report on these portals (the spider's states, by portal code, which it updates)."""
+        self.states = states
 
     def make_ledger(self):
         return LocalLedger()
@@ -147,7 +171,7 @@ class PortalProgress:
 
     def finished(self, code: str, status: str | None = None, reason: str | None = None) -> None:
         """Tell the crawl that portal ``code`` is finished; its status is the spider's unless given."""
-        state = getattr(self.crawler.spider, "states", {}).get(code)
+        state = self.states.get(code)
         if status is None:
             status, reason = (state.status, state.reason) if state is not None else ("ok", None)
         self.crawler.stats.inc_value("ogi/portals_finished")

@@ -95,7 +95,7 @@ def hostile(body: bytes, url: str | None, content_type: str | None) -> dict:
 
 
 def test_a_document_past_the_time_or_memory_limit_is_unreadable_with_the_limit_and_the_rest_is_parsed() -> None:
-    pool = ParserPool(2, time_limit=2, memory_limit=512 * 1024 * 1024, parse=hostile)
+    pool = ParserPool(2, time_limit=10, memory_limit=512 * 1024 * 1024, parse=hostile)
     good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
 
     async def parse_all():
@@ -110,8 +110,8 @@ def test_a_document_past_the_time_or_memory_limit_is_unreadable_with_the_limit_a
         slow, big, fine = asyncio.run(parse_all())
     finally:
         pool.close()
-    assert time.monotonic() - started < 20  # the sleeper was killed at its limit, not waited for
-    assert (slow["kind"], slow["reason"]) == ("unreadable", "exceeded 2 s")
+    assert time.monotonic() - started < 120  # the sleeper was killed at its limit, not waited for an hour
+    assert (slow["kind"], slow["reason"]) == ("unreadable", "exceeded 10 s")
     assert (big["kind"], big["reason"]) == ("unreadable", "exceeded 512 MiB")
     assert fine == parse_document(good, "http://www.example.gov.cn/a.html", "text/html")
     assert pool.over_limits == 2 and pool.crashes == 0
@@ -124,3 +124,10 @@ def test_an_item_in_a_log_line_shows_its_body_as_a_size() -> None:
     shown = repr(item)
     assert "body=<100009 bytes>" in shown and "年度报告" in shown
     assert "xxxx" not in shown and len(shown) < 600
+    # the line Scrapy logs when a pipeline fails on it ("Error processing ...")
+    from scrapy.http import Response
+    from scrapy.logformatter import LogFormatter
+
+    logged = LogFormatter().item_error(item, ValueError("UNIQUE constraint failed"), Response(item.url), None)
+    line = logged["msg"] % logged["args"]
+    assert "Error processing" in line and "100009 bytes" in line and "xxxx" not in line

@@ -17,8 +17,6 @@ reported as vanished.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -31,26 +29,12 @@ from twisted.python.failure import Failure
 from crawler import cues, discovery, faults, recrawl
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
+from crawler.progress import PortalState, portal_progress
 from crawler.registry import Portal, load_registry, select
 from crawler.scope import Scope
 
 CRAWLED_LEVELS = ("county", "township")
 GONE_STATUSES = (404, 410)
-
-
-@dataclass
-class PortalState:
-    """What the crawl knows about one portal so far."""
-
-    portal: Portal
-    requests: int = 0
-    pages: int = 0
-    status: str = "ok"
-    reason: str | None = None
-    failures: Counter = field(default_factory=Counter)
-    reports_by_year: Counter = field(default_factory=Counter)
-    budget_refused: int = 0
-    query_variants: Counter = field(default_factory=Counter)
 
 
 def _now() -> str:
@@ -86,6 +70,8 @@ class CountyPortalsSpider(scrapy.Spider):
         return spider
 
     async def start(self):
+        # the extensions exist now (not yet in from_crawler): the bookkeeping reports these states
+        portal_progress(self.crawler).track(self.states)
         for problem in self.registry_problems:
             self.logger.warning("registry %s: skipped", problem)
         for portal in self.portals:
