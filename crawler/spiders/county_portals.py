@@ -30,7 +30,7 @@ from crawler import cues, discovery, faults, recrawl
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.progress import PortalState, portal_progress
-from crawler.registry import Portal, load_registry, select
+from crawler.registry import load_registry, select
 from crawler.scope import Scope
 
 CRAWLED_LEVELS = ("county", "township")
