@@ -1,33 +1,33 @@
-"""Downloader middlewares: scope, a User-Agent with a contact URL, retries with backoff,
-and an audit of every failed attempt (retried ones included) and of redirect loops."""
+"""Downloader middlewares: scope, a User-Agent with a contact URL, robots.txt as RFC 9309
+reads it, politeness per server, retries with backoff, and an audit of every failed attempt
+(retried ones included) and of redirect loops."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler import cues, faults
+from crawler.signals import attempt_failed
 from crawler.faults import OutOfScope, RedirectLoop
-from crawler.scope import Scope
+from crawler.scope import Scope, registrable_domain
 
 logger = logging.getLogger(__name__)
 
 PORTAL_META = "portal"            # the registry code of the portal a request belongs to
 RETRY_DELAY_META = "ogi_retry_delay"
 STARTED_META = "ogi_started"      # monotonic time the current attempt went out
-
-# Sent for every failed attempt (and every redirect chain): kwargs request, url (the URL the
-# crawl asked for), cause, detail, status, response (or None), duration. The archive
-# pipeline records each as a fetch.
-attempt_failed = object()
 
 
 class ScopeMiddleware:
@@ -56,6 +56,81 @@ class ScopeMiddleware:
         return None
 
 
+class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt check, reading the robots.txt status as RFC 9309 (2.3.1) says.
+
+    A 4xx robots.txt is *unavailable*: everything is allowed (Scrapy would parse the error
+    page as rules). A 5xx one is *unreachable*: everything is disallowed, the portal's status
+    says why, and the next crawl asks again (this one already retried it, as any 5xx, with
+    backoff). A WAF challenge, or a proxy's "could not resolve host", is not the server
+    failing: it is allowed, so that the home page meets the same and the portal is recorded
+    ``waf`` or ``dead``.
+    """
+
+    DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.unreachable: dict[str, int] = {}  # netloc -> the status its robots.txt answered
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 400:
+            # a WAF challenge, or a proxy saying the host does not resolve, is not the server
+            # failing: the home page meets the same and records the portal waf or dead
+            cause = faults.cause_of_response(response.status, response.body)
+            unreachable = response.status >= 500 and cause == f"http_{response.status}"
+            if unreachable:
+                self.unreachable[netloc] = response.status
+                logger.warning("robots.txt of %s answered HTTP %d: nothing of that host is fetched (RFC 9309)",
+                               netloc, response.status)
+            response = response.replace(body=self.DISALLOW_ALL if unreachable else b"")
+        await super()._parse_robots(response, netloc, request)
+
+    def process_request_2(self, rp, request: Request) -> None:
+        status = self.unreachable.get(urlparse_cached(request).netloc)
+        if status is None:
+            return super().process_request_2(rp, request)
+        self._stats.inc_value("robotstxt/forbidden")
+        raise IgnoreRequest(f"{cues.ROBOTS_REFUSAL_MESSAGE}: robots.txt answered HTTP {status},"
+                            " so the whole host is disallowed (RFC 9309); the next crawl asks again")
+
+
+class ServerSlotMiddleware:
+    """Politeness per server, not only per hostname.
+
+    A county server often carries dozens of township sub-domains; Scrapy's concurrency,
+    delay and AutoThrottle apply per downloader slot, by default one per hostname, so each
+    sub-domain would get the full rate. This puts each request in the slot of its server
+    (Scrapy's ``download_slot`` meta): the address its hostname resolves to. Through a proxy
+    (``http_proxy``; the replica) the crawl cannot know the address, so the slot is the
+    hostname's registrable domain: ``xx.hongze.gov.cn`` and ``www.hongze.gov.cn`` share one.
+    Limits per server are limits per hostname too: a hostname is on one server.
+
+    After HttpProxyMiddleware (750), which says whether the request goes through a proxy.
+    """
+
+    SLOT_META = "download_slot"
+
+    def __init__(self) -> None:
+        self.addresses: dict[str, str] = {}
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = urlsplit(request.url).hostname or ""
+        # computed again for each request: a redirect to another host keeps its parent's meta
+        request.meta[self.SLOT_META] = (registrable_domain(host) if request.meta.get("proxy")
+                                        else await self.address(host))
+
+    async def address(self, host: str) -> str:
+        """The first address ``host`` resolves to (itself if it does not: the download fails then)."""
+        if host not in self.addresses:
+            try:
+                answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                self.addresses[host] = answers[0][4][0]
+            except (OSError, IndexError):
+                self.addresses[host] = host
+        return self.addresses[host]
+
+
 class ContactUserAgentMiddleware:
     """Send ``USER_AGENT`` with ``{contact}`` filled from ``OGI_CONTACT_URL``."""
 
@@ -65,8 +140,7 @@ class ContactUserAgentMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
         settings = crawler.settings
-        template = settings.get("USER_AGENT") or "ogi-archive"
-        return cls(template.replace("{contact}", settings.get("OGI_CONTACT_URL") or ""))
+        return cls(settings.get("USER_AGENT").replace("{contact}", settings.get("OGI_CONTACT_URL") or ""))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         request.headers.setdefault(b"User-Agent", self.user_agent)
@@ -81,8 +155,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
 
     def _retry(self, request: Request, reason) -> Request | None:
         retry = super()._retry(request, reason)

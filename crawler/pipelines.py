@@ -1,10 +1,10 @@
 """The archive pipeline: every fetch into ``archive.Archive``, every candidate through the parser.
 
-Items are plain dicts from the ``county_portals`` spider: ``kind`` is ``document`` (a
-candidate: parsed and stored with its bytes), ``page`` (a navigation page: its fetch is
-recorded without the body) or ``failure`` (a fetch that failed, with its cause). Failed
-attempts that were retried arrive through the ``attempt_failed`` signal. At the end the
-portal statuses, per-portal logs and the run's stats are written.
+Items are the ``county_portals`` spider's (crawler.items): a ``DocumentItem`` (a candidate:
+parsed and stored with its bytes), a ``PageItem`` (a navigation page: its fetch is recorded)
+or a ``FailureItem`` (a fetch that failed, with its cause). Failed attempts that were
+retried arrive through the ``attempt_failed`` signal. At the end the portal statuses,
+per-portal logs and the run's stats are written.
 """
 
 from __future__ import annotations
@@ -17,18 +17,29 @@ from scrapy import signals
 
 from archive import Archive
 from crawler import faults
-from crawler.distributed import ITEM_TOKEN, document_stored, portal_finished
-from crawler.middlewares import PORTAL_META, attempt_failed
+from crawler.items import DocumentItem, FetchItem
+from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
+from crawler.progress import portal_progress
+from crawler.signals import attempt_failed, document_stored, portal_finished
 from parsers import PARSER_VERSION, complete_from_links
 
 logger = logging.getLogger(__name__)
 
-RUN_SETTINGS = (
-    "BOT_NAME", "USER_AGENT", "OGI_CONTACT_URL", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED",
-    "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
-    "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "OGI_PORTAL_MAX_DEPTH", "OGI_PORTAL_MAX_REQUESTS", "OGI_PARSE_PROCESSES",
+# Recorded with every run beside all OGI_* settings: what decides how hard portals are hit.
+POLITENESS_SETTINGS = (
+    "BOT_NAME", "USER_AGENT", "ROBOTSTXT_OBEY", "ROBOTSTXT_USER_AGENT", "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_REQUESTS_PER_IP", "DOWNLOAD_DELAY", "RANDOMIZE_DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "RETRY_ENABLED", "RETRY_TIMES", "RETRY_HTTP_CODES",
+    "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX",
 )
+
+
+def run_settings(settings) -> dict:
+    """The settings a run records: every OGI_* setting and the politeness ones."""
+    names = sorted(name for name in settings if name.startswith("OGI_")) + list(POLITENESS_SETTINGS)
+    return {name: settings[name] for name in names}
 
 
 def code_version() -> str:
@@ -42,16 +53,20 @@ def code_version() -> str:
 class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.progress = portal_progress(crawler)  # the portals' states, reported at the end
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.documents_by_kind: dict[str, int] = {}
-        self.parsers = ParserPool(crawler.settings.getint("OGI_PARSE_PROCESSES", 1))
+        settings = crawler.settings
+        self.parsers = ParserPool(settings.getint("OGI_PARSE_PROCESSES"),
+                                  time_limit=settings.getfloat("OGI_PARSE_TIME_LIMIT"),
+                                  memory_limit=settings.getint("OGI_PARSE_MEMORY_LIMIT"))
         # Documents being parsed: their sizes, and their parses by URL (an attachment waits
         # for its page's, then borrows what the archived page says).
         self.parsing: dict[asyncio.Future, tuple[str, int]] = {}
         self.page_parses: dict[str, asyncio.Future] = {}
         self.backlog_bytes = 0
-        self.backlog_limit = crawler.settings.getint("OGI_PARSE_BACKLOG_BYTES", 256 * 1024 * 1024)
+        self.backlog_limit = settings.getint("OGI_PARSE_BACKLOG_BYTES")
 
     @classmethod
     def from_crawler(cls, crawler) -> ArchivePipeline:
@@ -65,10 +80,10 @@ class ArchivePipeline:
         spider = spider or self.crawler.spider
         settings = self.crawler.settings
         self.archive = Archive(settings.get("OGI_ARCHIVE") or None, worker=settings.get("OGI_WORKER") or None)
-        run_settings = {name: settings.get(name) for name in RUN_SETTINGS}
-        run_settings["spider"] = spider.name
-        run_settings["portals"] = len(getattr(spider, "portals", []))
-        self.run_id = self.archive.start_run(run_settings, code_version=code_version())
+        recorded = run_settings(settings)
+        recorded["spider"] = spider.name
+        recorded["portals"] = len(getattr(spider, "portals", []))
+        self.run_id = self.archive.start_run(recorded, code_version=code_version())
         self.run_started = self.archive.one("SELECT started_at FROM crawl_runs WHERE id = ?", (self.run_id,))["started_at"]
         portals = getattr(spider, "portals", [])
         if portals:
@@ -76,29 +91,29 @@ class ArchivePipeline:
 
     # -- items ------------------------------------------------------------------------------
 
-    def _record_fetch(self, item: dict) -> int:
+    def _record_fetch(self, item: FetchItem) -> int:
         return self.archive.record_fetch(
-            run_id=self.run_id, url=item["url"], final_url=item.get("final_url"), status=item.get("status"),
-            request_headers=item.get("request_headers"), response_headers=item.get("response_headers"),
-            body=item.get("body"), fetched_at=item.get("fetched_at"), duration=item.get("duration"),
-            error=item.get("error"), portal_code=item.get("portal"),
+            run_id=self.run_id, url=item.url, final_url=item.final_url, status=item.status,
+            request_headers=item.request_headers, response_headers=item.response_headers,
+            body=item.body, fetched_at=item.fetched_at, duration=item.duration,
+            error=item.error, portal_code=item.portal,
         )
 
-    async def process_item(self, item: dict, spider=None) -> dict:
+    async def process_item(self, item: FetchItem, spider=None) -> FetchItem:
         fetch_id = self._record_fetch(item)  # the bytes are archived before anything reads them
-        if item["kind"] != "document":
+        if not isinstance(item, DocumentItem):
             return item
         # Parsing runs beside the crawl, so fetching never waits for a slow PDF; only a
         # backlog past OGI_PARSE_BACKLOG_BYTES holds the crawl back until it shrinks.
         parse = asyncio.ensure_future(self._parse_and_record(item, fetch_id))
-        size = len(item["body"] or b"")
-        self.parsing[parse] = (item["final_url"], size)
+        size = len(item.body or b"")
+        self.parsing[parse] = (item.final_url, size)
         self.backlog_bytes += size
         parse.add_done_callback(self._parsed)
-        self.page_parses[item["final_url"]] = parse
+        self.page_parses[item.final_url] = parse
         while self.backlog_bytes > self.backlog_limit and self.parsing:
             await asyncio.wait(list(self.parsing), return_when=asyncio.FIRST_COMPLETED)
-        return {"kind": item["kind"], "url": item["final_url"], "fetch_id": fetch_id}
+        return item  # the parse holds it until stored: returning it costs no memory
 
     def _parsed(self, parse: asyncio.Future) -> None:
         url, size = self.parsing.pop(parse)
@@ -108,34 +123,34 @@ class ArchivePipeline:
         if not parse.cancelled() and parse.exception() is not None:
             logger.error("parsing a document failed", exc_info=parse.exception())
 
-    async def _parse_and_record(self, item: dict, fetch_id: int) -> None:
+    async def _parse_and_record(self, item: DocumentItem, fetch_id: int) -> None:
         try:
             await self._parse_and_store(item, fetch_id)
         finally:
-            # Its portal may now be finished (crawler.distributed): what it holds is durable.
+            # Its portal may now be finished (crawler.progress): what it holds is durable.
             self.archive.flush()
-            self.crawler.signals.send_catch_log(signal=document_stored, token=item.get(ITEM_TOKEN))
+            self.crawler.signals.send_catch_log(signal=document_stored, token=item.progress_token)
 
-    async def _parse_and_store(self, item: dict, fetch_id: int) -> None:
+    async def _parse_and_store(self, item: DocumentItem, fetch_id: int) -> None:
         spider = self.crawler.spider
-        record = await self.parsers.parse(item["body"], item["final_url"], item.get("content_type"))
+        record = await self.parsers.parse(item.body, item.final_url, item.content_type)
         page = None
-        if item.get("attachment_of"):
-            linking = self.page_parses.get(item["attachment_of"])
+        if item.attachment_of:
+            linking = self.page_parses.get(item.attachment_of)
             if linking is not None:
                 await asyncio.wait([linking])  # the page is archived first
-            page = self.archive.page_record(item["attachment_of"])
-        record = complete_from_links(record, page, item.get("link_text"), item.get("parent_title"))
+            page = self.archive.page_record(item.attachment_of)
+        record = complete_from_links(record, page, item.link_text, item.parent_title)
         record["parser_version"] = PARSER_VERSION
         self.archive.record_document(
-            fetch_id=fetch_id, url=item["final_url"], record=record,
-            attachment_of=item.get("attachment_of"), portal_code=item.get("portal"),
+            fetch_id=fetch_id, url=item.final_url, record=record,
+            attachment_of=item.attachment_of, portal_code=item.portal,
         )
         kind = record.get("kind") or "unknown"
         self.documents_by_kind[kind] = self.documents_by_kind.get(kind, 0) + 1
         self.crawler.stats.inc_value(f"ogi/documents/{kind}")
         if kind == "report" and hasattr(spider, "record_report"):
-            spider.record_report(item.get("portal"), record.get("report_year"))
+            spider.record_report(item.portal, record.get("report_year"))
 
     async def close_spider(self, spider=None) -> None:
         """Every document fetched is parsed and stored before the run's summary is written."""
@@ -153,9 +168,8 @@ class ArchivePipeline:
         if self.archive is None:
             return
         code = request.meta.get(PORTAL_META)
-        spider = self.crawler.spider
-        if hasattr(spider, "states") and code in spider.states:
-            spider.states[code].failures[cause] += 1
+        if code in self.progress.states:
+            self.progress.states[code].failures[cause] += 1
         self.crawler.stats.inc_value(f"ogi/failures/{cause}")
         self.archive.record_fetch(
             run_id=self.run_id, url=url, final_url=request.url, status=status,
@@ -173,7 +187,7 @@ class ArchivePipeline:
             for url, evidence in spider.vanished():
                 self.archive.mark_gone(url, evidence)
         per_portal = {}
-        for code, state in getattr(spider, "states", {}).items():
+        for code, state in self.progress.states.items():
             self.archive.set_portal_status(code, state.status, state.reason, self.run_id)
             summary = {
                 "name": state.portal.name, "status": state.status, "reason": state.reason,
@@ -192,6 +206,8 @@ class ArchivePipeline:
             self.crawler.stats.set_value(f"ogi/portal/{code}", summary)
         if self.parsers.crashes:
             self.crawler.stats.set_value("ogi/parser_crashes", self.parsers.crashes)
+        if self.parsers.over_limits:
+            self.crawler.stats.set_value("ogi/parser_over_limits", self.parsers.over_limits)
         changes = {what: len(rows) for what, rows in self.archive.changes(self.run_started).items()}
         logger.info("reports in this run: %d new, %d changed, %d gone, %d moved",
                     changes["new"], changes["changed"], changes["gone"], changes["moved"])

@@ -16,8 +16,8 @@ from crawler.middlewares import (
     AttemptAuditMiddleware,
     BackoffRetryMiddleware,
     ContactUserAgentMiddleware,
-    attempt_failed,
 )
+from crawler.signals import attempt_failed
 
 
 @pytest.mark.parametrize("exception,cause", [
@@ -78,3 +78,27 @@ def test_user_agent_names_the_project_and_its_contact_url():
     request = Request("http://x.gov.cn/")
     middleware.process_request(request)
     assert request.headers[b"User-Agent"] == b"ogi-archive/0.1 (+https://example.org/ogi)"
+
+
+def test_requests_share_the_downloader_slot_of_their_server():
+    import asyncio
+    import socket
+
+    from crawler.middlewares import ServerSlotMiddleware
+
+    slots = ServerSlotMiddleware()
+
+    def slot(url: str, **meta) -> str:
+        request = Request(url, meta=meta)
+        asyncio.run(slots.process_request(request))
+        return request.meta["download_slot"]
+
+    # through a proxy the address is unknown: a county's township sub-domains share its slot
+    proxy = {"proxy": "http://127.0.0.1:3128"}
+    assert slot("http://xx.hongze.gov.cn/a.html", **proxy) == slot("http://www.hongze.gov.cn/", **proxy) == "hongze.gov.cn"
+    assert slot("http://www.other.gov.cn/", **proxy) == "other.gov.cn"
+    # without one, the slot is the address the hostname resolves to (here from /etc/hosts)
+    assert slot("http://localhost:8080/") == socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)[0][4][0]
+    assert slot("http://127.0.0.1/") == "127.0.0.1"
+    # a redirect to another host carries its parent's meta: the slot is computed again
+    assert slot("http://www.other.gov.cn/", download_slot="hongze.gov.cn", **proxy) == "other.gov.cn"

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from crawler.distributed import ITEM_TOKEN, PortalProgress, portal_finished
+from crawler.items import DocumentItem
 from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
+from crawler.progress import PortalProgress
+from crawler.signals import portal_finished
 from parsers import parse_document
 
 CRASH_MARKER = b"%%crash-the-parser%%"
@@ -29,7 +32,7 @@ def page(title: str, text: str) -> bytes:
 
 
 def test_a_document_that_kills_its_parser_is_recorded_unreadable_and_the_others_are_parsed() -> None:
-    pool = ParserPool(processes=1, parse=crash_on_marker)
+    pool = ParserPool(1, time_limit=30, memory_limit=1 << 30, parse=crash_on_marker)
     good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
     bad = CRASH_MARKER + b"%PDF-1.4 hostile"
 
@@ -64,12 +67,67 @@ def test_a_portal_is_not_finished_while_one_of_its_documents_is_being_parsed() -
     report = Request("http://www.example.gov.cn/nb/2023.html", meta={PORTAL_META: "150124"})
     progress.count(report)  # yielded by the home page's callback
     progress.done(home)
-    document = {"kind": "document", "url": report.url}
+    document = DocumentItem(portal="150124", url=report.url, final_url=report.url, body=b"%PDF-1.4")
     progress.hold_document(document, report)  # the report's callback yields its document
     progress.done(report)
     assert finished == []  # every request is done, but the document is not archived yet
 
-    progress.document_stored(document[ITEM_TOKEN])
+    progress.document_stored(document.progress_token)
     assert finished == ["150124"]
-    progress.document_stored(document[ITEM_TOKEN])  # told twice: counted once
+    progress.document_stored(document.progress_token)  # told twice: counted once
     assert finished == ["150124"]
+
+
+SLEEP_MARKER = b"%%sleep%%"
+ALLOCATE_MARKER = b"%%allocate%%"
+
+
+def hostile(body: bytes, url: str | None, content_type: str | None) -> dict:
+    """The parser, except that marked bodies stall in C-like sleep or allocate without end."""
+    if SLEEP_MARKER in body:
+        import time
+        time.sleep(3600)
+    if ALLOCATE_MARKER in body:
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 * 1024 * 1024))
+    return parse_document(body, url, content_type)
+
+
+def test_a_document_past_the_time_or_memory_limit_is_unreadable_with_the_limit_and_the_rest_is_parsed() -> None:
+    pool = ParserPool(2, time_limit=10, memory_limit=512 * 1024 * 1024, parse=hostile)
+    good = page("某某镇2023年政府信息公开工作年度报告", "一、总体情况。" * 20)
+
+    async def parse_all():
+        return await asyncio.gather(
+            pool.parse(SLEEP_MARKER, "http://www.example.gov.cn/slow.pdf", "application/pdf"),
+            pool.parse(ALLOCATE_MARKER, "http://www.example.gov.cn/big.docx", None),
+            pool.parse(good, "http://www.example.gov.cn/a.html", "text/html"),
+        )
+
+    started = time.monotonic()
+    try:
+        slow, big, fine = asyncio.run(parse_all())
+    finally:
+        pool.close()
+    assert time.monotonic() - started < 120  # the sleeper was killed at its limit, not waited for an hour
+    assert (slow["kind"], slow["reason"]) == ("unreadable", "exceeded 10 s")
+    assert (big["kind"], big["reason"]) == ("unreadable", "exceeded 512 MiB")
+    assert fine == parse_document(good, "http://www.example.gov.cn/a.html", "text/html")
+    assert pool.over_limits == 2 and pool.crashes == 0
+
+
+def test_an_item_in_a_log_line_shows_its_body_as_a_size() -> None:
+    body = b"%PDF-1.4 " + b"x" * 100_000
+    item = DocumentItem(portal="150124", url="http://www.example.gov.cn/a.pdf",
+                        final_url="http://www.example.gov.cn/a.pdf", body=body, link_text="年度报告")
+    shown = repr(item)
+    assert "body=<100009 bytes>" in shown and "年度报告" in shown
+    assert "xxxx" not in shown and len(shown) < 600
+    # the line Scrapy logs when a pipeline fails on it ("Error processing ...")
+    from scrapy.http import Response
+    from scrapy.logformatter import LogFormatter
+
+    logged = LogFormatter().item_error(item, ValueError("UNIQUE constraint failed"), Response(item.url), None)
+    line = logged["msg"] % logged["args"]
+    assert "Error processing" in line and "100009 bytes" in line and "xxxx" not in line

@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,27 +43,36 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
+def redis_binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:
         unavailable("redis-server is not installed (apt-get install redis-server; .ci/run installs it)")
-    port = _free_port()
+    return binary
+
+
+def start_redis(port: int, directory: Path) -> subprocess.Popen:
+    """A redis-server on 127.0.0.1:``port``, answering."""
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path_factory.mktemp("redis"))],
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + 10
     while True:
         try:
             client.ping()
-            break
+            return server
         except redis.ConnectionError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 pytest.fail(f"redis-server did not start on 127.0.0.1:{port}")
             time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    port = _free_port()
+    server = start_redis(port, tmp_path_factory.mktemp("redis"))
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(timeout=10)
@@ -244,13 +254,47 @@ def test_the_ledger_finishes_a_portal_once_and_lets_one_worker_claim_it(redis_ur
 
     server = redis.Redis.from_url(redis_url)
     one, other = (RedisLedger(server, "ledger-test", worker, lease_seconds=1) for worker in ("w1", "w2"))
-    one.add("150124", 1)
-    other.add("150124", 1)
-    assert not one.done("150124", 1)
-    assert other.done("150124", 1)          # the last request done finishes the portal
-    assert not one.done("150124", 1)        # a late duplicate does not finish it again
+    one.add("150124", 1, "a")
+    other.add("150124", 1, "b")
+    assert not one.done("150124", 1, "a")
+    assert not one.done("150124", 1, "a")   # counted off twice (a call retried after a lost reply): once
+    assert other.done("150124", 1, "b")     # the last request done finishes the portal
+    assert not one.done("150124", 1, "b")   # a late duplicate does not finish it again
     assert one.finished() == {"150124"}
-    one.add("150424", 1)                    # its requests die with worker w1
+    one.add("150424", 1, "c")               # its requests die with worker w1
     assert one.claim("150424") is None and other.claim("150424") is None  # w1's lease holds
     time.sleep(1.1)
     assert other.claim("150424") == 1 and one.claim("150424") is None
+
+
+def test_the_ledger_waits_out_a_redis_restart_and_counts_the_retries(tmp_path):
+    from scrapy.utils.test import get_crawler
+    from tenacity import Retrying
+
+    from crawler import settings as project_settings
+    from crawler.distributed import RedisLedger, project_redis, redis_retries
+
+    port = _free_port()
+    server = start_redis(port, tmp_path)
+    crawler = get_crawler(settings_dict={"OGI_REDIS_RETRY_ATTEMPTS": project_settings.OGI_REDIS_RETRY_ATTEMPTS,
+                                         "OGI_REDIS_RETRY_MAX_WAIT": project_settings.OGI_REDIS_RETRY_MAX_WAIT,
+                                         "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    crawler.stats.open_spider()
+    ledger = RedisLedger(project_redis(crawler.settings), "restart-test", "w1", lease_seconds=60,
+                         call=Retrying(**redis_retries(crawler)))
+    ledger.add("150124", 1, "a")
+    server.kill()
+    server.wait(timeout=10)
+    restarted = []
+    restart = threading.Timer(0.5, lambda: restarted.append(start_redis(port, tmp_path)))
+    restart.start()
+    try:
+        ledger.add("150124", 1, "b")  # Redis is down for half a second: retried, not lost
+        restart.join()
+        assert ledger.done("150124", 1, "b")  # the restart lost "a" (no persistence); "b" is there
+        assert crawler.stats.get_value("ogi/redis_retries") >= 1
+    finally:
+        restart.join()
+        for process in restarted:
+            process.terminate()
+            process.wait(timeout=10)

@@ -17,8 +17,6 @@ reported as vanished.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -29,27 +27,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import cues, discovery, faults, recrawl
+from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
-from crawler.registry import Portal, load_registry, select
+from crawler.progress import PortalState, portal_progress
+from crawler.registry import load_registry, select
 from crawler.scope import Scope
 
 CRAWLED_LEVELS = ("county", "township")
 GONE_STATUSES = (404, 410)
-
-
-@dataclass
-class PortalState:
-    """What the crawl knows about one portal so far."""
-
-    portal: Portal
-    requests: int = 0
-    pages: int = 0
-    status: str = "ok"
-    reason: str | None = None
-    failures: Counter = field(default_factory=Counter)
-    reports_by_year: Counter = field(default_factory=Counter)
-    budget_refused: int = 0
-    query_variants: Counter = field(default_factory=Counter)
 
 
 def _now() -> str:
@@ -74,17 +59,19 @@ class CountyPortalsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.max_depth = crawler.settings.getint("OGI_PORTAL_MAX_DEPTH", 8)
-        spider.max_requests = crawler.settings.getint("OGI_PORTAL_MAX_REQUESTS", 1500)
+        spider.max_depth = crawler.settings.getint("OGI_PORTAL_MAX_DEPTH")
+        spider.max_requests = crawler.settings.getint("OGI_PORTAL_MAX_REQUESTS")
         spider.plan = recrawl.RecrawlPlan.from_archive(
             crawler.settings.get("OGI_ARCHIVE"), spider.recrawl_policy,
-            crawler.settings.getint("OGI_RECRAWL_MAX_AGE_DAYS", 180), set(spider.states))
+            crawler.settings.getint("OGI_RECRAWL_MAX_AGE_DAYS"), set(spider.states))
         spider.jobdir = crawler.settings.get("JOBDIR")
         recrawl.prepare_jobdir(spider.jobdir)
         spider.plan.sees_every_link = not recrawl.resumes(spider.jobdir)
         return spider
 
     async def start(self):
+        # the extensions exist now (not yet in from_crawler): the bookkeeping reports these states
+        portal_progress(self.crawler).track(self.states)
         for problem in self.registry_problems:
             self.logger.warning("registry %s: skipped", problem)
         for portal in self.portals:
@@ -212,7 +199,7 @@ class CountyPortalsSpider(scrapy.Spider):
         if response.status in recrawl.REDIRECT_STATUSES:
             location = response.urljoin((response.headers.get(b"Location") or b"").decode("latin-1"))
             item = self._fetch_item(response, kind="redirect")
-            item["final_url"] = location
+            item.final_url = location
             yield item
             request = self._follow(response, location, role=response.meta["role"], context="document",
                                    score=discovery.SCORES["page"], depth=response.meta["depth_in_portal"],
@@ -270,13 +257,12 @@ class CountyPortalsSpider(scrapy.Spider):
             state.status, state.reason = _portal_status(cause, detail, request.url)
         if cause in ("robots", "out_of_scope") or attempt_recorded:
             return  # nothing was fetched, or the attempt is on record already
-        yield {
-            "kind": "failure", "portal": code, "url": request.url, "final_url": request.url,
-            "status": response.status if response is not None else None,
-            "request_headers": dict(request.headers), "response_headers": dict(response.headers) if response else {},
-            "body": None, "fetched_at": _now(), "duration": _duration(request),
-            "error": faults.describe(cause, detail),
-        }
+        yield FailureItem(
+            portal=code, url=request.url, final_url=request.url,
+            status=response.status if response is not None else None,
+            request_headers=dict(request.headers), response_headers=dict(response.headers) if response else {},
+            fetched_at=_now(), duration=_duration(request), error=faults.describe(cause, detail),
+        )
 
     def publisher(self, response: Response) -> str:
         """The portal a page belongs to: the one whose site it is on (an attachment: its page's).
@@ -287,10 +273,10 @@ class CountyPortalsSpider(scrapy.Spider):
         host = urlsplit(response.meta.get("attachment_of") or response.url).hostname
         return self.portal_by_host.get(host, response.meta[PORTAL_META])
 
-    def _fetch_item(self, response: Response, *, kind: str) -> dict:
+    def _fetch_item(self, response: Response, *, kind: str) -> PageItem | DocumentItem:
+        """The item of a fetch: ``kind`` is ``document`` or a PageItem kind."""
         request = response.request
-        return {
-            "kind": kind,
+        fetch = {
             "portal": self.publisher(response),
             "url": (response.meta.get("redirect_urls") or [request.url])[0],
             "final_url": response.url,
@@ -298,15 +284,19 @@ class CountyPortalsSpider(scrapy.Spider):
             "request_headers": dict(request.headers),
             "response_headers": dict(response.headers),
             "body": response.body if kind in ("document", "page") and response.status != recrawl.NOT_MODIFIED else None,
-            "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
             "fetched_at": _now(),
             "duration": _duration(request),
-            "error": None,
-            "role": response.meta.get("role"),
-            "link_text": response.meta.get("link_text"),
-            "parent_title": response.meta.get("parent_title"),
-            "attachment_of": response.meta.get("attachment_of"),
         }
+        if kind != "document":
+            return PageItem(kind=kind, **fetch)
+        return DocumentItem(
+            **fetch,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
+            role=response.meta.get("role"),
+            link_text=response.meta.get("link_text"),
+            parent_title=response.meta.get("parent_title"),
+            attachment_of=response.meta.get("attachment_of"),
+        )
 
     def record_report(self, code: str, year: int | None) -> None:
         """Called by the archive pipeline for every document the parser read as a report."""
@@ -323,8 +313,9 @@ def _portal_status(cause: str, detail: str, url: str) -> tuple[str, str]:
     """The portal status a failed home page means, with its reason."""
     if cause == "waf_challenge":
         return "waf", f"home page {url} answers a WAF challenge ({detail})"
-    if cause == "robots":
-        return "robots_refused", f"robots.txt disallows the home page {url}"
+    if cause == "robots":  # the detail may say why (a robots.txt answering 5xx disallows all)
+        why = detail.partition(": ")[2]
+        return "robots_refused", f"robots.txt disallows the home page {url}" + (f": {why}" if why else "")
     if cause == "out_of_scope":
         return "dead", f"home page {url} redirects out of the portal's domain"
     return "dead", f"home page {url} unreachable: {faults.describe(cause, detail)}"
