@@ -47,7 +47,8 @@ def one_line_errors(command):
         except sqlite3.DatabaseError as exc:
             raise click.ClickException(str(damaged(kwargs.get("archive_path") or Path("archive"), exc))) from None
         except OSError as exc:
-            where = exc.filename if exc.filename is not None else "output"
+            where = next((str(name) for name in (exc.filename, kwargs.get("out"), kwargs.get("directory"))
+                          if name is not None), "output")
             raise click.ClickException(f"{where}: {exc.strerror or exc}") from None
 
     return run

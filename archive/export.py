@@ -229,13 +229,26 @@ def write_jsonl(recs: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     return count
 
 
+# A spreadsheet reads a cell beginning with these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` so it shows as
+    text; numbers (including negative ones) stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterable[dict[str, Any]], fields: tuple[Field, ...], stream: IO[str]) -> int:
-    """Rows to ``stream`` (opened with ``newline=''``); ``None`` becomes an empty cell."""
+    """Rows to ``stream`` (opened with ``newline=''``); ``None`` becomes an empty cell and
+    text that would be a formula is neutralised."""
     writer = csv.DictWriter(stream, fieldnames=[f.name for f in fields], lineterminator="\r\n")
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({name: neutralised(value) for name, value in row.items()})
         count += 1
     return count
 

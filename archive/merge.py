@@ -22,7 +22,7 @@ from typing import Any
 
 from archive.db import Archive, ArchiveError
 from archive.schema import DOCUMENTS, FETCHES, REPORTS
-from archive.store import connect_read_only
+from archive.store import connect_read_only, retry_when_locked
 
 # Columns copied as they are (from the schema's own lists); the id and reference columns
 # are mapped separately, and a document's version is counted again after the merge.
@@ -71,6 +71,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[s
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+@retry_when_locked  # one transaction per shard, rolled back whole: merging it again is safe
 def _merge_one(conn: sqlite3.Connection, shard: Path) -> Counter[str]:
     added: Counter[str] = Counter()
     conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
