@@ -15,12 +15,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import parsers
-from archive.schema import DOCUMENT_LINKS, insert_sql
+from archive.schema import DOCUMENT_LINKS, DOCUMENTS, REPORTS, insert_sql
 from archive.store import ArchiveError, Store, utc_now
 
 GONE_STATUSES = (404, 410)
 NOT_MODIFIED = 304
 RECORD_FIELDS_KEPT_OUT = ("text",)  # stored once, in report_text (searchable)
+# A document's columns that follow the newest parse of its newest body.
+SUMMARY_COLUMNS = ("kind", "reason", "title", "organ", "organ_level", "report_year")
+DOCUMENT_INSERT_COLUMNS = tuple(name for name in DOCUMENTS if name != "id")
+REPORT_INSERT_COLUMNS = tuple(name for name in REPORTS if name != "id")
 
 
 @dataclass(frozen=True)
@@ -133,35 +137,25 @@ class Documents(Store):
             if attachment_of
             else None
         )
-        meta = (
-            record.get("kind"),
-            record.get("reason"),
-            record.get("title"),
-            record.get("organ"),
-            record.get("organ_level"),
-            record.get("report_year"),
-        )
+        summary = {name: record.get(name) for name in SUMMARY_COLUMNS}
         existing = self.one("SELECT id, sha256 FROM documents WHERE url = ?", (url,))
         if existing is None:
-            document_id = self._write(
-                "INSERT INTO documents (url, portal_code, kind, reason, title, organ,"
-                " organ_level, report_year, attachment_of, attachment_of_id, status,"
-                " version, first_seen, last_seen, last_fetch_id, sha256)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live', 1, ?, ?, ?, ?)",
-                (url, portal_code, *meta, attachment_of, parent and parent["id"],
-                 seen, seen, fetch_id, digest),
-            ).lastrowid
+            document_id = self._write(insert_sql("documents", DOCUMENT_INSERT_COLUMNS), dict(
+                summary, url=url, portal_code=portal_code, attachment_of=attachment_of,
+                attachment_of_id=parent and parent["id"], status="live", version=1, first_seen=seen,
+                last_seen=seen, last_fetch_id=fetch_id, sha256=digest)).lastrowid
         else:
             document_id = existing["id"]
             self._write(
-                "UPDATE documents SET portal_code = COALESCE(?, portal_code), kind = ?,"
-                " reason = ?, title = ?, organ = ?, organ_level = ?, report_year = ?,"
-                " attachment_of = COALESCE(?, attachment_of),"
-                " attachment_of_id = COALESCE(?, attachment_of_id), status = 'live',"
+                "UPDATE documents SET portal_code = COALESCE(:portal_code, portal_code), "
+                + ", ".join(f"{name} = :{name}" for name in SUMMARY_COLUMNS) + ","
+                " attachment_of = COALESCE(:attachment_of, attachment_of),"
+                " attachment_of_id = COALESCE(:attachment_of_id, attachment_of_id), status = 'live',"
                 " gone_at = NULL, gone_evidence = NULL, moved_to_id = NULL, moved_at = NULL,"
-                " last_seen = ?, last_fetch_id = ?, sha256 = ? WHERE id = ?",
-                (portal_code, *meta, attachment_of, parent and parent["id"], seen,
-                 fetch_id, digest, document_id),
+                " last_seen = :last_seen, last_fetch_id = :last_fetch_id, sha256 = :sha256 WHERE id = :id",
+                dict(summary, portal_code=portal_code, attachment_of=attachment_of,
+                     attachment_of_id=parent and parent["id"], last_seen=seen, last_fetch_id=fetch_id,
+                     sha256=digest, id=document_id),
             )
         self._write(
             "INSERT OR IGNORE INTO document_bodies (document_id, sha256, first_fetch_id,"
@@ -232,28 +226,10 @@ class Documents(Store):
         if replace:
             self._delete_report(document_id, fetch["sha256"], parser_version)
         stored = {k: v for k, v in record.items() if k not in RECORD_FIELDS_KEPT_OUT}
-        cursor = self._write(
-            "INSERT OR IGNORE INTO reports (document_id, fetch_id, sha256, run_id,"
-            " parser_version, parsed_at, kind, title, organ, organ_level, report_year,"
-            " table_format, published_on, record)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                document_id,
-                fetch["id"],
-                fetch["sha256"],
-                fetch["run_id"],
-                parser_version,
-                utc_now(),
-                record.get("kind"),
-                record.get("title"),
-                record.get("organ"),
-                record.get("organ_level"),
-                record.get("report_year"),
-                record.get("table_format"),
-                record.get("published_on"),
-                json.dumps(stored, ensure_ascii=False),
-            ),
-        )
+        row = {name: record.get(name) for name in REPORT_INSERT_COLUMNS}
+        row.update(document_id=document_id, fetch_id=fetch["id"], sha256=fetch["sha256"], run_id=fetch["run_id"],
+                   parsed_at=utc_now(), record=json.dumps(stored, ensure_ascii=False))
+        cursor = self._write(insert_sql("reports", REPORT_INSERT_COLUMNS, conflict="IGNORE"), row)
         if cursor.rowcount == 0:
             return None
         report_id = cursor.lastrowid
@@ -298,11 +274,9 @@ class Documents(Store):
         if report_id is not None:
             # The document's summary columns follow the newest parse of its newest body.
             self._write(
-                "UPDATE documents SET kind = ?, reason = ?, title = ?, organ = ?,"
-                " organ_level = ?, report_year = ? WHERE id = ? AND sha256 = ?",
-                (record.get("kind"), record.get("reason"), record.get("title"),
-                 record.get("organ"), record.get("organ_level"), record.get("report_year"),
-                 document_id, fetch["sha256"]),
+                "UPDATE documents SET " + ", ".join(f"{name} = :{name}" for name in SUMMARY_COLUMNS)
+                + " WHERE id = :id AND sha256 = :sha256",
+                dict({name: record.get(name) for name in SUMMARY_COLUMNS}, id=document_id, sha256=fetch["sha256"]),
             )
         self._wrote()
         return report_id
