@@ -116,6 +116,8 @@ def damaged(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
         return ArchiveError(f"{path}: database disk image is malformed: run ogi check")
     if "not a database" in message:
         return ArchiveError(f"{path}: not an SQLite database")
+    if "no such table" in message or "no such column" in message:  # opened read-only, so not migrated
+        return ArchiveError(f"{path}: {message}: its schema is older than this code's, run ogi migrate")
     return ArchiveError(f"{path}: {message}")
 
 

@@ -210,3 +210,17 @@ def test_read_only_archive_sees_a_writers_commits(tmp_path) -> None:
     shutil.copyfile(path, tmp_path / "b.db")
     with Archive(tmp_path / "b.db", read_only=True) as db:
         assert [r["title"] for r in db.export_records()] == [EVIL_TITLE]
+
+
+def test_an_older_archive_is_read_as_it_is_and_never_migrated_by_a_reader(tmp_path, healthy) -> None:
+    conn = sqlite3.connect(healthy)
+    conn.execute("DROP TABLE document_links")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    exported = run(archive_cli.export, "--archive", str(healthy), "--out", "-")
+    assert exported.exit_code == 0 and "某某镇2023年政府信息公开工作年度报告" in exported.output
+    shown = run(archive_cli.reparse, "--archive", str(healthy), "--url", "http://x.gov.cn/r.html", "--print")
+    assert shown.exit_code != 0 and "run ogi migrate" in shown.output
+    with Archive(healthy, read_only=True) as db:
+        assert db.schema_version == 2
