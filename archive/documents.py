@@ -23,8 +23,10 @@ NOT_MODIFIED = 304
 RECORD_FIELDS_KEPT_OUT = ("text",)  # stored once, in report_text (searchable)
 # A document's columns that follow the newest parse of its newest body.
 SUMMARY_COLUMNS = ("kind", "reason", "title", "organ", "organ_level", "report_year")
-DOCUMENT_INSERT_COLUMNS = tuple(name for name in DOCUMENTS if name != "id")
+DOCUMENT_INSERT = insert_sql("documents", (name for name in DOCUMENTS if name != "id"))
 REPORT_INSERT_COLUMNS = tuple(name for name in REPORTS if name != "id")
+REPORT_INSERT = insert_sql("reports", REPORT_INSERT_COLUMNS, conflict="IGNORE")
+LINK_INSERT = insert_sql("document_links", DOCUMENT_LINKS, conflict="REPLACE")
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class Documents(Store):
         summary = {name: record.get(name) for name in SUMMARY_COLUMNS}
         existing = self.one("SELECT id, sha256 FROM documents WHERE url = ?", (url,))
         if existing is None:
-            document_id = self._write(insert_sql("documents", DOCUMENT_INSERT_COLUMNS), dict(
+            document_id = self._write(DOCUMENT_INSERT, dict(
                 summary, url=url, portal_code=portal_code, attachment_of=attachment_of,
                 attachment_of_id=parent and parent["id"], status="live", version=1, first_seen=seen,
                 last_seen=seen, last_fetch_id=fetch_id, sha256=digest)).lastrowid
@@ -167,8 +169,7 @@ class Documents(Store):
             " (SELECT COUNT(*) FROM document_bodies WHERE document_id = ?) WHERE id = ?",
             (document_id, document_id),
         )
-        self._write(insert_sql("document_links", DOCUMENT_LINKS, conflict="REPLACE"),
-                    dict(asdict(link), fetch_id=fetch_id, document_id=document_id, page_url=attachment_of))
+        self._write(LINK_INSERT, dict(asdict(link), fetch_id=fetch_id, document_id=document_id, page_url=attachment_of))
         for attached in record.get("attachments") or []:
             self._write(
                 "INSERT OR IGNORE INTO attachments (document_id, url, text) VALUES (?, ?, ?)",
@@ -229,7 +230,7 @@ class Documents(Store):
         row = {name: record.get(name) for name in REPORT_INSERT_COLUMNS}
         row.update(document_id=document_id, fetch_id=fetch["id"], sha256=fetch["sha256"], run_id=fetch["run_id"],
                    parsed_at=utc_now(), record=json.dumps(stored, ensure_ascii=False))
-        cursor = self._write(insert_sql("reports", REPORT_INSERT_COLUMNS, conflict="IGNORE"), row)
+        cursor = self._write(REPORT_INSERT, row)
         if cursor.rowcount == 0:
             return None
         report_id = cursor.lastrowid

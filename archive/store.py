@@ -40,6 +40,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
 # How long a writer keeps waiting for another writer's lock after SQLite's own busy timeout.
 LOCK_PATIENCE_SECONDS = 600
+FETCH_INSERT = insert_sql("fetches", (name for name in FETCHES if name != "id"))
 
 
 def default_archive_path() -> Path:
@@ -216,11 +217,14 @@ class Store:
 
     # -- transactions -------------------------------------------------------------
 
-    @retry_when_locked
     def _begin(self) -> None:
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self._batch_started = time.monotonic()
+        if not self.conn.in_transaction:  # the common case, inside a batch, costs no retry machinery
+            self._begin_batch()
+
+    @retry_when_locked
+    def _begin_batch(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._batch_started = time.monotonic()
 
     def _write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         self._begin()
@@ -240,12 +244,15 @@ class Store:
         ):
             self.flush()
 
-    @retry_when_locked
     def flush(self) -> None:
         """Commit the pending batch (everything written so far is durable afterwards)."""
         if self.conn.in_transaction:
-            self.conn.execute("COMMIT")
+            self._commit()
         self._pending = 0
+
+    @retry_when_locked
+    def _commit(self) -> None:
+        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         """Flush pending writes and close the database."""
@@ -416,7 +423,7 @@ class Store:
             "error": error,
             "portal_code": portal_code,
         }
-        fetch_id = self._write(insert_sql("fetches", FETCH_INSERT_COLUMNS), row).lastrowid
+        fetch_id = self._write(FETCH_INSERT, row).lastrowid
         self.observe_fetch(url=url, final_url=final_url, status=status, fetch_id=fetch_id, at=fetched_at)
         self._wrote()
         return fetch_id
@@ -448,6 +455,3 @@ class Store:
             " ORDER BY id DESC LIMIT 1",
             (url,),
         )
-
-
-FETCH_INSERT_COLUMNS = tuple(name for name in FETCHES if name != "id")
