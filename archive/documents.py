@@ -39,12 +39,17 @@ class Link:
     link_text: str | None = None
     page_title: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("page_url", "link_text", "page_title"):  # an empty text says nothing: None
+            if not getattr(self, name):
+                object.__setattr__(self, name, None)
+
     @classmethod
     def of(cls, link: Link | dict[str, Any] | None) -> Link:
         if isinstance(link, Link):
             return link
         link = link or {}
-        return cls(**{name: link.get(name) or None for name in ("page_url", "link_text", "page_title")})
+        return cls(**{name: link.get(name) for name in ("page_url", "link_text", "page_title")})
 
 
 class Documents(Store):
@@ -192,6 +197,21 @@ class Documents(Store):
             (document_id, sha256),
         )
         return Link.of(row)
+
+    def link_for(self, url: str, link: Link | dict[str, Any] | None) -> Link:
+        """The link that led to the document at ``url`` on this fetch: ``link``, or, when the
+        request was not made from a link (a known document asked again carries no link
+        text), the newest link archived for that document."""
+        link = Link.of(link)
+        if link.link_text:
+            return link
+        row = self.one(
+            "SELECT l.page_url, l.link_text, l.page_title FROM document_links l"
+            " JOIN documents d ON d.id = l.document_id WHERE d.url = ? AND l.link_text IS NOT NULL"
+            " ORDER BY l.fetch_id DESC LIMIT 1",
+            (url,),
+        )
+        return Link.of(row) if row else link
 
     def complete(self, record: dict[str, Any], link: Link | dict[str, Any] | None) -> dict[str, Any]:
         """The archived record of a parse: the parser's ``record`` completed from the link that

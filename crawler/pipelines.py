@@ -120,8 +120,8 @@ class ArchivePipeline:
         spider = self.crawler.spider
         record = await self.parsers.parse(item["body"], item["final_url"], item.get("content_type"))
         # archived with the document, so that `ogi reparse` completes its record the same way
-        link = Link(page_url=item.get("attachment_of"), link_text=item.get("link_text") or None,
-                    page_title=item.get("parent_title") or None)
+        link = self.archive.link_for(item["final_url"], Link(
+            page_url=item.get("attachment_of"), link_text=item.get("link_text"), page_title=item.get("parent_title")))
         if link.page_url in self.page_parses:
             await asyncio.wait([self.page_parses[link.page_url]])  # the page is archived first
         record = self.archive.complete(record, link)

@@ -55,6 +55,21 @@ def test_a_relinked_document_is_completed_from_its_newest_link(tmp_path: Path) -
         assert db.one("SELECT COUNT(*) AS n FROM document_links")["n"] == 2  # both links are kept
 
 
+def test_a_known_document_asked_again_keeps_the_link_that_led_to_it(tmp_path: Path) -> None:
+    """A re-crawl revalidates a known scan without reading a link to it; its new bytes are
+    completed from the link archived for it before, and that link is kept with the new fetch."""
+    with Archive(tmp_path / "archive.db") as db:
+        store_scan(db, LISTED, Link(link_text=SCAN_TITLE))
+        asked_again = db.link_for(LISTED, Link(link_text=""))
+        assert asked_again == Link(link_text=SCAN_TITLE)
+        store_scan(db, LISTED, asked_again, body=IMAGE_ONLY_PDF + b"%republished\n")
+        document = db.one("SELECT id, sha256, version, report_year FROM documents")
+        assert (document["version"], document["report_year"]) == (2, 2023)
+        assert db.link(document["id"], document["sha256"]) == Link(link_text=SCAN_TITLE)
+        assert db.link_for(LISTED, Link(link_text="附件")) == Link(link_text="附件")  # a new link wins
+        assert db.link_for(PAGE, Link(page_url=PAGE)) == Link(page_url=PAGE)  # nothing known: as given
+
+
 def test_reparse_url_stores_one_documents_new_parse(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
     with Archive(path) as db:
