@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import parsers
@@ -40,16 +40,16 @@ class Link:
     page_title: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("page_url", "link_text", "page_title"):  # an empty text says nothing: None
-            if not getattr(self, name):
-                object.__setattr__(self, name, None)
+        for field in fields(self):  # an empty text says nothing: None
+            if not getattr(self, field.name):
+                object.__setattr__(self, field.name, None)
 
     @classmethod
     def of(cls, link: Link | dict[str, Any] | None) -> Link:
         if isinstance(link, Link):
             return link
         link = link or {}
-        return cls(**{name: link.get(name) for name in ("page_url", "link_text", "page_title")})
+        return cls(**{field.name: link.get(field.name) for field in fields(cls)})
 
 
 class Documents(Store):
