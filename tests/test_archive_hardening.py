@@ -151,6 +151,20 @@ def test_bad_inputs_are_clear_errors(name, args, says, tmp_path, healthy, monkey
     assert says in result.output, result.output
 
 
+def test_an_export_the_disk_cut_short_leaves_no_file(healthy, tmp_path, monkeypatch) -> None:
+    from archive import export
+
+    def disk_full(rows, fields, stream):
+        stream.write("report_id,document_id\r\n")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_csv", disk_full)
+    out = tmp_path / "reports.csv"
+    result = run(archive_cli.export, "--archive", str(healthy), "--format", "csv", "--out", str(out))
+    assert result.exit_code != 0 and "No space left on device" in result.output
+    assert not out.exists()
+
+
 def test_reparse_never_creates_an_archive(tmp_path) -> None:
     result = run(archive_cli.reparse, "--archive", str(tmp_path / "absent.db"), "--force")
     assert result.exit_code != 0 and "no such archive" in result.output
