@@ -117,8 +117,8 @@ def readme(db: Archive, rows: dict[str, int], with_warc: bool) -> str:
         f"`{row['parser_version']}` ({row['n']})" for row in parsers))
     lines += ["", "## Citing a number", "",
               "Every row carries `source_url`, `fetched_at` and `sha256`: the exact bytes",
-              (f"are in `{DATABASE}` (table `bodies`) and re-parse with `ogi parse --archive"
-               f" {DATABASE} --url <source_url>`."), ""]
+              (f"are in `{DATABASE}` (table `bodies`) and re-parse with `ogi reparse --archive"
+               f" {DATABASE} --url <source_url> --print`."), ""]
     return "\n".join(lines)
 
 

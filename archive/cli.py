@@ -7,8 +7,11 @@ the researchers' modules (``export``, ``codebook``, ``warc``, ``browse``, ``rese
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -16,6 +19,7 @@ from tqdm import tqdm
 
 from archive.db import DEFAULT_ARCHIVE, ENV_VAR, Archive, ArchiveError
 from archive.merge import merge_shards
+from archive.store import damaged
 
 
 def archive_option(command: click.Command) -> click.Command:
@@ -31,8 +35,44 @@ def archive_option(command: click.Command) -> click.Command:
     )(command)
 
 
+def one_line_errors(command):
+    """At the command boundary, a bad archive or an unwritable output is one line, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(str(damaged(kwargs.get("archive_path") or Path("archive"), exc))) from None
+        except OSError as exc:
+            where = next((str(name) for name in (exc.filename, kwargs.get("out"), kwargs.get("directory"))
+                          if name is not None), "output")
+            raise click.ClickException(f"{where}: {exc.strerror or exc}") from None
+
+    return run
+
+
+def reading(archive_path: Path) -> Archive:
+    """The archive opened read-only: a missing, empty or damaged file is an ``ArchiveError``."""
+    return Archive(archive_path, read_only=True)
+
+
+def iso_date(context: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ISO date or time (2025-01-01, 2025-01-01T08:00:00Z), refused if it is not a real one."""
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date or time such as 2025-01-01") from None
+    return value
+
+
 @click.command()
 @archive_option
+@one_line_errors
 def migrate(archive_path: Path) -> None:
     """Create the archive or bring its schema up to date.
 
@@ -50,26 +90,40 @@ def migrate(archive_path: Path) -> None:
 
 @click.command()
 @archive_option
-def reparse(archive_path: Path) -> None:
+@click.option("--force", is_flag=True,
+              help="Parse every body again even at the current parser version (the newest parse wins).")
+@click.option("--url", default=None, help="Only the document at this URL (or the final URL it was fetched from).")
+@click.option("--print", "print_record", is_flag=True,
+              help="With --url: print the record a reparse gives, as JSON, and store nothing.")
+@one_line_errors
+def reparse(archive_path: Path, force: bool, url: str | None, print_record: bool) -> None:
     """Parse every stored body again with the current parser, without the network.
 
-    Rows of older parser versions stay; the ``current`` view shows the newest.
-    Bodies the current parser version already parsed are skipped.
+    Each record is completed from the link archived with its body (the page it hangs
+    from, the link text, that page's title), as the crawl completed it. Rows of older
+    parser versions stay; the ``current`` view shows the newest. Bodies the current
+    parser version already parsed are skipped unless --force.
 
     \b
-    Example:
+    Examples:
         ogi reparse --archive archive.db
+        ogi reparse --archive archive.db --force
+        ogi reparse --archive archive.db --url http://www.example.gov.cn/art/2024/1/1/art_1_1.html --print
         sqlite3 archive.db "select parser_version, count(*) from current group by 1"
     """
     import parsers  # read at call time: the parser version is whatever is installed now
 
-    with Archive(archive_path) as db:
-        counts = db.reparse(
-            parsers.parse_document,
-            parsers.PARSER_VERSION,
-            progress=lambda items: tqdm(items, desc="reparse", unit="body", file=sys.stderr),
-            complete=parsers.complete_from_links,
-        )
+    if print_record:
+        if not url:
+            raise click.UsageError("--print needs --url: the document to show")
+        with reading(archive_path) as db:
+            record = db.reparsed(parsers.parse_document, url)
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    with Archive(archive_path, create=False) as db:
+        counts = db.reparse(parsers.parse_document, progress_bar("reparse", "body"), force=force, url=url)
+    if url and not counts["parsed"] + counts["skipped"]:
+        raise click.ClickException(f"{url}: no document archived at this URL")
     click.echo(
         f"parser {parsers.PARSER_VERSION}: {counts['parsed']} parsed,"
         f" {counts['skipped']} already parsed by this version"
@@ -78,20 +132,25 @@ def reparse(archive_path: Path) -> None:
 
 @click.command()
 @archive_option
+@one_line_errors
 def check(archive_path: Path) -> None:
     """Verify the archive; exit 1 with the list of problems if any.
 
     Runs PRAGMA integrity_check and foreign_key_check, checks that every referenced
-    body is present and that every body's bytes hash to its SHA-256.
+    body is present and that every body's bytes hash to its SHA-256. The file is opened
+    read-only; a damaged one gets as far as SQLite can read it.
 
     \b
     Example:
         ogi check --archive archive.db || echo "archive damaged"
     """
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
-        problems = db.check()
+    try:
+        db = reading(archive_path)
+    except ArchiveError as exc:
+        problems = [str(exc)]
+    else:
+        with db:
+            problems = db.check()
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -139,6 +198,7 @@ def progress_bar(desc: str, unit: str, total: int | None = None):
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               show_default=True, help="Output file; - for stdout (not for Parquet).")
 @filter_options
+@one_line_errors
 def export(archive_path: Path, output_format: str, shape: str, out: str,
            province: tuple[str, ...], year: tuple[int, ...], level: tuple[str, ...],
            kind: tuple[str, ...], status: tuple[str, ...]) -> None:
@@ -160,9 +220,7 @@ def export(archive_path: Path, output_format: str, shape: str, out: str,
     """
     from archive.export import export as write_export
 
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
+    with reading(archive_path) as db:
         try:
             count = write_export(db, out, output_format, shape,
                                  make_filters(province, year, level, kind, status),
@@ -182,6 +240,7 @@ def export(archive_path: Path, output_format: str, shape: str, out: str,
               help="Add a researcher's view (repeatable; 'all' for every one).")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write PNG charts into this directory.")
+@one_line_errors
 def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
           plot_dir: Path | None) -> None:
     """Print counts: portals by status, documents by kind, reports by year and level,
@@ -206,7 +265,7 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
     from archive import research
 
     names = research.VIEWS if "all" in view_names else tuple(dict.fromkeys(view_names))
-    with Archive(archive_path) as db:
+    with reading(archive_path) as db:
         counts: dict = db.stats()
         if names:
             counts.update(research.views(db, names, progress_bar("stats", "document")))
@@ -233,7 +292,9 @@ def stats(archive_path: Path, as_json: bool, view_names: tuple[str, ...],
 @click.command()
 @archive_option
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="At most this many hits.")
+@one_line_errors
 def search(archive_path: Path, query: str, limit: int) -> None:
     """Full-text search over report titles, organs and text.
 
@@ -243,7 +304,7 @@ def search(archive_path: Path, query: str, limit: int) -> None:
     Example:
         ogi search --archive archive.db 依申请公开
     """
-    with Archive(archive_path) as db:
+    with reading(archive_path) as db:
         hits = db.search(query, limit=limit)
     for hit in hits:
         click.echo(json.dumps(hit, ensure_ascii=False))
@@ -251,8 +312,9 @@ def search(archive_path: Path, query: str, limit: int) -> None:
 
 @click.command()
 @archive_option
-@click.option("--since", required=True, help="An ISO date or time, e.g. 2025-01-01.")
+@click.option("--since", required=True, callback=iso_date, help="An ISO date or time, e.g. 2025-01-01.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@one_line_errors
 def changes(archive_path: Path, since: str, as_json: bool) -> None:
     """List the reports that are new, changed (a new version), gone or moved since a date.
 
@@ -262,9 +324,7 @@ def changes(archive_path: Path, since: str, as_json: bool) -> None:
     Example:
         ogi changes --archive archive.db --since 2025-01-01
     """
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
+    with reading(archive_path) as db:
         found = db.changes(since)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=1))
@@ -283,6 +343,7 @@ def changes(archive_path: Path, since: str, as_json: bool) -> None:
 @click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The archive to merge into (created if missing).")
+@one_line_errors
 def merge(shards: tuple[Path, ...], into: Path) -> None:
     """Merge the archives of several crawl workers into one.
 
@@ -308,6 +369,7 @@ def merge(shards: tuple[Path, ...], into: Path) -> None:
 @click.command()
 @click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("codebook"), show_default=True, help="Directory to write into.")
+@one_line_errors
 def codebook(directory: Path) -> None:
     """Write the codebook (codebook.md and codebook.csv) of every export column.
 
@@ -330,6 +392,7 @@ def codebook(directory: Path) -> None:
               help="The WARC file to write, e.g. archive.warc.gz.")
 @click.option("--cdxj", "with_cdxj", is_flag=True,
               help="Also write its CDXJ index beside it (archive.warc.gz -> archive.cdxj).")
+@one_line_errors
 def warc(archive_path: Path, out: Path, with_cdxj: bool) -> None:
     """Write every archived HTTP exchange as a gzipped WARC file.
 
@@ -345,23 +408,19 @@ def warc(archive_path: Path, out: Path, with_cdxj: bool) -> None:
     from archive.warc import write_warc
     from archive.wacz import cdxj_path, write_cdxj
 
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    try:
-        with Archive(archive_path) as db:
-            counts = write_warc(db, out, progress_bar("warc", "fetch"))
-        click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
-        if with_cdxj:
-            index = cdxj_path(out)
-            click.echo(f"{index}: {write_cdxj(out, index)} lines")
-    except OSError as error:  # a missing directory, no permission, a full disk
-        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
+    with reading(archive_path) as db:
+        counts = write_warc(db, out, progress_bar("warc", "fetch"))
+    click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    if with_cdxj:
+        index = cdxj_path(out)
+        click.echo(f"{index}: {write_cdxj(out, index)} lines")
 
 
 @click.command()
 @archive_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The WACZ file to write, e.g. crawl.wacz.")
+@one_line_errors
 def wacz(archive_path: Path, out: Path) -> None:
     """Package every archived HTTP exchange as a WACZ file for web-archive replay tools.
 
@@ -379,13 +438,8 @@ def wacz(archive_path: Path, out: Path) -> None:
     """
     from archive.wacz import write_wacz
 
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    try:
-        with Archive(archive_path) as db:
-            counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
-    except OSError as error:  # a missing directory, no permission, a full disk
-        raise click.ClickException(f"cannot write {error.filename or out}: {error.strerror}") from error
+    with reading(archive_path) as db:
+        counts = write_wacz(db, out, progress_bar("wacz", "fetch"))
     click.echo(f"{out}: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
@@ -396,6 +450,7 @@ def wacz(archive_path: Path, out: Path) -> None:
 @click.option("--research-db", "research_path", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Where to build the research snapshot (default: a temporary file).")
+@one_line_errors
 def serve(archive_path: Path, host: str, port: int, research_path: Path | None) -> None:
     """Browse the archive in Datasette (read-only) with the codebook as metadata.
 
@@ -417,8 +472,7 @@ def serve(archive_path: Path, host: str, port: int, research_path: Path | None) 
 
     from archive.browse import serve as serve_datasette
 
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
+    reading(archive_path).close()  # a missing or damaged archive is refused before serving
     with tempfile.TemporaryDirectory(prefix="ogi-serve-") as scratch:
         snapshot = research_path or Path(scratch) / "research.db"
         click.echo(f"serving {archive_path} read-only at http://{host}:{port}/", err=True)
@@ -432,6 +486,7 @@ def serve(archive_path: Path, host: str, port: int, research_path: Path | None) 
               help="A new (or empty) directory for the release.")
 @click.option("--warc/--no-warc", "with_warc", default=False, show_default=True,
               help="Also include every HTTP exchange as archive.warc.gz, and its archive.cdxj index.")
+@one_line_errors
 def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
     """Write a dataset release: the database, CSV/Parquet/JSONL exports, the codebook,
     a README describing the crawl runs, and SHA256SUMS.
@@ -443,9 +498,7 @@ def bundle(archive_path: Path, directory: Path, with_warc: bool) -> None:
     """
     from archive.bundle import bundle as write_bundle
 
-    if not archive_path.exists():
-        raise click.ClickException(f"no archive at {archive_path}")
-    with Archive(archive_path) as db:
+    with reading(archive_path) as db:
         try:
             files = write_bundle(db, directory, with_warc, progress_bar("bundle", "file"))
         except ValueError as exc:

@@ -14,6 +14,7 @@ Every function reads the archive only.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -229,13 +230,26 @@ def write_jsonl(recs: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     return count
 
 
+# A spreadsheet reads a cell beginning with these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` so it shows as
+    text; numbers (including negative ones) stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterable[dict[str, Any]], fields: tuple[Field, ...], stream: IO[str]) -> int:
-    """Rows to ``stream`` (opened with ``newline=''``); ``None`` becomes an empty cell."""
+    """Rows to ``stream`` (opened with ``newline=''``); ``None`` becomes an empty cell and
+    text that would be a formula is neutralised."""
     writer = csv.DictWriter(stream, fieldnames=[f.name for f in fields], lineterminator="\r\n")
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({name: neutralised(value) for name, value in row.items()})
         count += 1
     return count
 
@@ -293,17 +307,31 @@ def export(
     if output_format == "parquet":
         if str(out) == "-":
             raise ValueError("Parquet cannot be written to stdout: give --out FILE")
-        return write_parquet(table_rows(recs, shape), fields_for(shape), Path(out))
+        with _removed_if_unfinished(out):
+            return write_parquet(table_rows(recs, shape), fields_for(shape), Path(out))
     if output_format == "jsonl" and shape != "wide":
         raise ValueError("JSONL holds whole records: --shape long is for csv and parquet")
     encoding = "utf-8" if output_format == "jsonl" else CSV_ENCODING
-    stream, close = _open_text(out, encoding)
+    with _removed_if_unfinished(out):
+        stream, close = _open_text(out, encoding)
+        try:
+            if output_format == "jsonl":
+                return write_jsonl(recs, stream)
+            return write_csv(table_rows(recs, shape), fields_for(shape), stream)
+        finally:
+            close()
+
+
+@contextlib.contextmanager
+def _removed_if_unfinished(out: Path | str) -> Iterator[None]:
+    """A file this export started and could not finish (a full disk) is removed, never left
+    looking like a complete export."""
     try:
-        if output_format == "jsonl":
-            return write_jsonl(recs, stream)
-        return write_csv(table_rows(recs, shape), fields_for(shape), stream)
-    finally:
-        close()
+        yield
+    except BaseException:
+        if str(out) != "-" and Path(out).is_file():
+            Path(out).unlink()
+        raise
 
 
 def _open_text(out: Path | str, encoding: str) -> tuple[IO[str], Callable[[], None]]:

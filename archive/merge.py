@@ -21,33 +21,47 @@ from pathlib import Path
 from typing import Any
 
 from archive.db import Archive, ArchiveError
+from archive.schema import DOCUMENTS, FETCHES, REPORTS
+from archive.store import connect_read_only, retry_when_locked
 
-# Columns copied as they are; the id and reference columns are mapped separately.
-_FETCH_COLUMNS = ("worker", "url", "final_url", "method", "status", "request_headers", "response_headers",
-                  "content_type", "etag", "last_modified", "fetched_at", "duration", "size", "sha256", "error",
-                  "portal_code")
-_DOCUMENT_COLUMNS = ("url", "portal_code", "kind", "reason", "title", "organ", "organ_level", "report_year",
-                     "attachment_of", "status", "first_seen", "last_seen", "sha256")
-_REPORT_COLUMNS = ("sha256", "parser_version", "parsed_at", "kind", "title", "organ", "organ_level", "report_year",
-                   "table_format", "published_on", "record")
+# Columns copied as they are (from the schema's own lists); the id and reference columns
+# are mapped separately, and a document's version is counted again after the merge.
+_FETCH_COLUMNS = tuple(c for c in FETCHES if c not in ("id", "run_id"))
+_DOCUMENT_COLUMNS = tuple(c for c in DOCUMENTS if c not in ("id", "attachment_of_id", "version", "last_fetch_id"))
+_REPORT_COLUMNS = tuple(c for c in REPORTS if c not in ("id", "document_id", "fetch_id", "run_id"))
 
 
 def merge_shards(shards: Iterable[str | os.PathLike[str]], into: str | os.PathLike[str]) -> dict[str, int]:
-    """Merge every shard into the archive at `into` (created if missing); return counts of new rows."""
+    """Merge every shard into the archive at `into` (created if missing); return counts of new rows.
+
+    Every shard is looked at before `into` is opened, and an `into` this call created is
+    removed again if the merge fails: a damaged shard leaves no empty output behind.
+    """
     added: Counter[str] = Counter()
     target = Path(into).resolve()
-    with Archive(target) as archive:
-        archive.flush()
-        for shard in shards:
-            path = Path(shard).resolve()
-            if path == target:
-                raise ArchiveError(f"{shard} is the archive being merged into")
-            if not path.exists():
-                raise ArchiveError(f"no such shard: {shard}")
-            with Archive(path):  # brings an older shard's schema up to date first
-                pass
-            added += _merge_one(archive.conn, path)
-            added["shards"] += 1
+    paths = []
+    for shard in shards:
+        path = Path(shard).resolve()
+        if path == target:
+            raise ArchiveError(f"{shard} is the archive being merged into")
+        if not path.exists():
+            raise ArchiveError(f"no such shard: {shard}")
+        connect_read_only(path).close()  # missing, empty, not SQLite or malformed: refused here
+        paths.append(path)
+    created = not target.exists()
+    try:
+        with Archive(target) as archive:
+            archive.flush()
+            for path in paths:
+                with Archive(path):  # brings an older shard's schema up to date first
+                    pass
+                added += _merge_one(archive.conn, path)
+                added["shards"] += 1
+    except BaseException:
+        if created:
+            for leftover in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
     return {key: added[key] for key in ("shards", "runs", "bodies", "fetches", "documents", "reports")}
 
 
@@ -57,6 +71,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[s
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+@retry_when_locked  # one transaction per shard, rolled back whole: merging it again is safe
 def _merge_one(conn: sqlite3.Connection, shard: Path) -> Counter[str]:
     added: Counter[str] = Counter()
     conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
@@ -155,6 +170,11 @@ def _merge_documents(conn: sqlite3.Connection, fetches: dict[int, int], added: C
     for link in _rows(conn, "SELECT * FROM shard.attachments"):
         conn.execute("INSERT OR IGNORE INTO main.attachments (document_id, url, text) VALUES (?, ?, ?)",
                      (mapping[link["document_id"]], link["url"], link["text"]))
+    for link in _rows(conn, "SELECT * FROM shard.document_links"):
+        if link["fetch_id"] in fetches:
+            conn.execute("INSERT OR IGNORE INTO main.document_links (fetch_id, document_id, page_url, link_text,"
+                         " page_title) VALUES (?, ?, ?, ?, ?)", (fetches[link["fetch_id"]],
+                         mapping[link["document_id"]], link["page_url"], link["link_text"], link["page_title"]))
     return mapping
 
 

@@ -8,7 +8,7 @@ open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlite_utils
@@ -25,6 +25,89 @@ WHERE reports.id = (
       AND newer.sha256 = documents.sha256
 )
 """
+
+
+# One HTTP exchange (or a failed one).
+FETCHES: dict[str, type] = {
+    "id": int,
+    "run_id": int,
+    "worker": str,
+    "url": str,
+    "final_url": str,
+    "method": str,
+    "status": int,
+    "request_headers": str,  # JSON
+    "response_headers": str,  # JSON
+    "content_type": str,
+    "etag": str,
+    "last_modified": str,
+    "fetched_at": str,
+    "duration": float,
+    "size": int,
+    "sha256": str,
+    "error": str,
+    "portal_code": str,
+}
+
+# A document at one URL, with the summary of its newest parse.
+DOCUMENTS: dict[str, type] = {
+    "id": int,
+    "url": str,
+    "portal_code": str,
+    "kind": str,
+    "reason": str,
+    "title": str,
+    "organ": str,
+    "organ_level": str,
+    "report_year": int,
+    "attachment_of": str,  # the URL of the page that linked this document
+    "attachment_of_id": int,
+    "status": str,  # live | gone
+    "version": int,  # distinct bodies seen at this URL
+    "first_seen": str,
+    "last_seen": str,
+    "last_fetch_id": int,
+    "sha256": str,  # the newest body
+}
+
+# One parse of one body by one parser version.
+REPORTS: dict[str, type] = {
+    "id": int,
+    "document_id": int,
+    "fetch_id": int,
+    "sha256": str,
+    "run_id": int,
+    "parser_version": str,
+    "parsed_at": str,
+    "kind": str,
+    "title": str,
+    "organ": str,
+    "organ_level": str,
+    "report_year": int,
+    "table_format": str,
+    "published_on": str,
+    "record": str,  # JSON, the parser's record without its ``text``
+}
+
+# Added to documents by migration 2: why a document is gone, and where it moved.
+DOCUMENT_FATE: dict[str, type] = {"gone_at": str, "gone_evidence": str, "moved_to_id": int, "moved_at": str}
+
+# The link that led to a document on one fetch (migration 3): what the crawl completed its
+# record from, so that ``ogi reparse`` completes it the same way.
+DOCUMENT_LINKS: dict[str, type] = {
+    "fetch_id": int,
+    "document_id": int,
+    "page_url": str,  # the page that linked it (an attachment: the page it hangs from)
+    "link_text": str,
+    "page_title": str,  # that page's title as the crawl read it
+}
+
+
+def insert_sql(table: str, columns: Iterable[str], conflict: str = "") -> str:
+    """``INSERT [OR conflict] INTO table (columns) VALUES (:column, ...)``: named parameters."""
+    names = list(columns)
+    return (f"INSERT {f'OR {conflict} ' if conflict else ''}INTO {table} ({', '.join(names)})"
+            f" VALUES ({', '.join(':' + name for name in names)})")
 
 
 def _ensure_table(
@@ -86,26 +169,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     _ensure_table(
         db,
         "fetches",
-        {
-            "id": int,
-            "run_id": int,
-            "worker": str,
-            "url": str,
-            "final_url": str,
-            "method": str,
-            "status": int,
-            "request_headers": str,  # JSON
-            "response_headers": str,  # JSON
-            "content_type": str,
-            "etag": str,
-            "last_modified": str,
-            "fetched_at": str,
-            "duration": float,
-            "size": int,
-            "sha256": str,
-            "error": str,
-            "portal_code": str,
-        },
+        FETCHES,
         pk="id",
         foreign_keys=[("run_id", "crawl_runs", "id"), ("sha256", "bodies", "sha256")],
         not_null=["url", "fetched_at"],
@@ -113,25 +177,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     _ensure_table(
         db,
         "documents",
-        {
-            "id": int,
-            "url": str,
-            "portal_code": str,
-            "kind": str,
-            "reason": str,
-            "title": str,
-            "organ": str,
-            "organ_level": str,
-            "report_year": int,
-            "attachment_of": str,  # the URL of the page that linked this document
-            "attachment_of_id": int,
-            "status": str,  # live | gone
-            "version": int,  # distinct bodies seen at this URL
-            "first_seen": str,
-            "last_seen": str,
-            "last_fetch_id": int,
-            "sha256": str,  # the newest body
-        },
+        DOCUMENTS,
         pk="id",
         foreign_keys=[
             ("attachment_of_id", "documents", "id"),
@@ -161,23 +207,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     _ensure_table(
         db,
         "reports",
-        {
-            "id": int,
-            "document_id": int,
-            "fetch_id": int,
-            "sha256": str,
-            "run_id": int,
-            "parser_version": str,
-            "parsed_at": str,
-            "kind": str,
-            "title": str,
-            "organ": str,
-            "organ_level": str,
-            "report_year": int,
-            "table_format": str,
-            "published_on": str,
-            "record": str,  # JSON, the parser's record without its ``text``
-        },
+        REPORTS,
         pk="id",
         foreign_keys=[
             ("document_id", "documents", "id"),
@@ -231,7 +261,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
 
 def _v2_recrawls(db: sqlite_utils.Database) -> None:
     """Gone and moved documents keep their evidence; runs record the portals they finished."""
-    _ensure_table(db, "documents", {"gone_at": str, "gone_evidence": str, "moved_to_id": int, "moved_at": str})
+    _ensure_table(db, "documents", DOCUMENT_FATE)
     _ensure_table(
         db,
         "portal_runs",
@@ -243,7 +273,31 @@ def _v2_recrawls(db: sqlite_utils.Database) -> None:
     db["documents"].create_index(["status"], if_not_exists=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_initial, _v2_recrawls)
+def _v3_document_links(db: sqlite_utils.Database) -> None:
+    """Each fetch of a document keeps the link that led to it (page, link text, page title).
+
+    Documents archived before this migration get what was archived then: the page an
+    attachment hangs from and the text of that page's link to it.
+    """
+    _ensure_table(
+        db,
+        "document_links",
+        DOCUMENT_LINKS,
+        pk="fetch_id",
+        foreign_keys=[("fetch_id", "fetches", "id"), ("document_id", "documents", "id")],
+        not_null=["document_id"],
+    )
+    db["document_links"].create_index(["document_id"], if_not_exists=True)
+    db.execute(
+        "INSERT OR IGNORE INTO document_links (fetch_id, document_id, page_url, link_text)"
+        " SELECT b.first_fetch_id, d.id, d.attachment_of, a.text FROM document_bodies b"
+        " JOIN documents d ON d.id = b.document_id"
+        " LEFT JOIN attachments a ON a.document_id = d.attachment_of_id AND a.url = d.url"
+        " WHERE d.attachment_of IS NOT NULL"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1_initial, _v2_recrawls, _v3_document_links)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

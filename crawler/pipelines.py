@@ -15,14 +15,14 @@ import logging
 
 from scrapy import signals
 
-from archive import Archive
+from archive import Archive, Link
 from crawler import faults
 from crawler.items import DocumentItem, FetchItem
 from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
 from crawler.progress import portal_progress
 from crawler.signals import attempt_failed, document_stored, portal_finished
-from parsers import PARSER_VERSION, complete_from_links
+from parsers import PARSER_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -134,17 +134,14 @@ class ArchivePipeline:
     async def _parse_and_store(self, item: DocumentItem, fetch_id: int) -> None:
         spider = self.crawler.spider
         record = await self.parsers.parse(item.body, item.final_url, item.content_type)
-        page = None
-        if item.attachment_of:
-            linking = self.page_parses.get(item.attachment_of)
-            if linking is not None:
-                await asyncio.wait([linking])  # the page is archived first
-            page = self.archive.page_record(item.attachment_of)
-        record = complete_from_links(record, page, item.link_text, item.parent_title)
-        record["parser_version"] = PARSER_VERSION
+        # archived with the document, so that `ogi reparse` completes its record the same way
+        link = self.archive.link_for(item.final_url, Link(
+            page_url=item.attachment_of, link_text=item.link_text, page_title=item.parent_title))
+        if link.page_url in self.page_parses:
+            await asyncio.wait([self.page_parses[link.page_url]])  # the page is archived first
+        record = self.archive.complete(record, link)
         self.archive.record_document(
-            fetch_id=fetch_id, url=item.final_url, record=record,
-            attachment_of=item.attachment_of, portal_code=item.portal,
+            fetch_id=fetch_id, url=item.final_url, record=record, link=link, portal_code=item.portal,
         )
         kind = record.get("kind") or "unknown"
         self.documents_by_kind[kind] = self.documents_by_kind.get(kind, 0) + 1

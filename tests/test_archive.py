@@ -474,7 +474,8 @@ def test_reparse_completes_attachments_from_their_pages_as_the_crawl_did(
                 records[url] = record
                 fetch = db.record_fetch(run_id=run, url=url, final_url=url, status=200, request_headers={},
                                         response_headers=headers, body=reply.body, fetched_at=RUN_AT)
-                db.record_document(fetch_id=fetch, url=url, record=record, attachment_of=parent)
+                db.record_document(fetch_id=fetch, url=url, record=record,
+                                   link=parent and {"page_url": parent, "link_text": link})
         crawled = {r["document_id"]: (r["kind"], r["organ"], r["report_year"], r["published_on"])
                    for r in db.query("SELECT * FROM current")}
     assert all(organ and year for kind, organ, year, _ in crawled.values() if kind in ("report", "image_only"))
@@ -486,10 +487,9 @@ def test_reparse_completes_attachments_from_their_pages_as_the_crawl_did(
                     for r in db.query("SELECT * FROM current WHERE parser_version = 'bumped-2'")}
     assert reparsed == crawled
     # one document re-parsed on its own is completed the same way
-    from parsers import cli as parse_cli
-
     scan = next(r for r in attached if r["kind"] == "image_only")
-    shown = json.loads(run_cli(parse_cli.parse, "--archive", str(archive_path), "--url", scan["url"]).output)
+    shown = json.loads(run_cli(archive_cli.reparse, "--archive", str(archive_path), "--url", scan["url"],
+                               "--print").output)
     assert (shown["organ"], shown["report_year"]) == (scan["organ"], scan["report_year"])
 
 
