@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable
 from functools import partial
 
-from parsers import cells, checks, classify, html, labels, metadata, pdf, sections, docx
+from parsers import cells, checks, classify, convert, html, labels, metadata, pdf, sections, docx
 from parsers.deadline import Deadline, TimeCapExceeded
 from parsers.tables import read_tables, template_without_numbers
 from parsers.version import PARSER_VERSION
@@ -18,6 +19,11 @@ SCHEMA_VERSION = 1
 TIME_CAP_SECONDS = 20.0
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 _MIN_TEXT_CHARS = 40  # a page with less main text than this and images is an image report
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# stream names in an OLE file's directory (UTF-16LE) that say which program wrote it
+_OLE_SPREADSHEET = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+_OLE_SLIDES = "PowerPoint Document".encode("utf-16-le")
+_OLE_WORD = "WordDocument".encode("utf-16-le")
 
 
 def _record(body: bytes, url: str | None, content_type: str | None) -> dict:
@@ -73,8 +79,10 @@ def _dispatch(body: bytes, url: str | None, content_type: str | None, record: di
         _parse_pdf(body, record, deadline)
     elif body.startswith(b"PK\x03\x04"):
         _parse_zip(body, record, deadline)
-    elif body.startswith(b"\xd0\xcf\x11\xe0"):
-        record.update(kind="unsupported", reason="OLE compound file (DOC/WPS/XLS): not read by this parser")
+    elif body.startswith(_OLE_MAGIC):
+        _parse_ole(body, record, deadline)
+    elif body.lstrip()[:5] == b"{\\rtf":
+        _parse_converted(body, "rtf", record, deadline)
     elif body.startswith(_IMAGE_MAGIC):
         record.update(kind="image_only", reason="the document is an image")
     elif "html" in ctype or html.looks_like_html(body):
@@ -101,6 +109,31 @@ def _parse_zip(body: bytes, record: dict, deadline: Deadline) -> None:
         record.update(kind="unsupported", reason="XLSX spreadsheet: not read by this parser")
     else:
         record.update(kind="unsupported", reason="ZIP archive that is not a DOCX")
+
+
+def _parse_ole(body: bytes, record: dict, deadline: Deadline) -> None:
+    """Word 97 and WPS files (WPS Office writes the Word 97 format) are converted; Excel and
+    PowerPoint files are not reports' formats."""
+    if _OLE_WORD in body:
+        _parse_converted(body, "doc", record, deadline)
+    elif any(name in body for name in _OLE_SPREADSHEET):
+        record.update(kind="unsupported", reason="XLS spreadsheet: not read by this parser")
+    elif _OLE_SLIDES in body:
+        record.update(kind="unsupported", reason="PPT presentation: not read by this parser")
+    else:  # Works and older WPS files: LibreOffice knows them by their content
+        _parse_converted(body, "wps", record, deadline)
+
+
+def _parse_converted(body: bytes, source_format: str, record: dict, deadline: Deadline) -> None:
+    """Read a DOC, WPS or RTF file as the DOCX LibreOffice converts it to."""
+    try:
+        converted = convert.to_docx(body, source_format, timeout=max(1.0, deadline.until - time.monotonic()))
+    except convert.ConversionFailed as exc:
+        record["reason"] = str(exc)
+        return
+    deadline.check()
+    _parse_zip(converted, record, deadline)
+    record["source"]["converted"] = {"from": source_format, "to": "docx", "by": convert.converter_version()}
 
 
 def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
