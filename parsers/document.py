@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Callable
 from functools import partial
 
-from parsers import cells, checks, classify, convert, html, labels, metadata, pdf, sections, docx
+from parsers import cells, checks, classify, convert, html, keys, labels, metadata, ocr, pdf, sections, docx
 from parsers.deadline import Deadline, TimeCapExceeded
 from parsers.tables import read_tables, template_without_numbers
 from parsers.version import PARSER_VERSION
@@ -85,6 +85,7 @@ def _dispatch(body: bytes, url: str | None, content_type: str | None, record: di
         _parse_converted(body, "rtf", record, deadline)
     elif body.startswith(_IMAGE_MAGIC):
         record.update(kind="image_only", reason="the document is an image")
+        _parse_scan(lambda: ocr.image_pages(body), record, deadline)
     elif "html" in ctype or html.looks_like_html(body):
         _parse_html(body, url, content_type, record, deadline)
     else:
@@ -140,9 +141,46 @@ def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
     content = pdf.read(body, deadline)
     if content.chars == 0:
         record.update(kind="image_only", reason=f"PDF of {content.pages} pages without a text layer")
+        _parse_scan(lambda: ocr.pdf_pages(body, deadline), record, deadline)
         return
     _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
                 fallback=lambda: content.positioned_lines)
+
+
+def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> None:
+    """An image-only document read by OCR; it stays ``image_only`` (with the reason) when OCR
+    cannot run or reads no report tables. OCR'd values are only as good as their confidence:
+    a value read below ``ocr.MIN_VALUE_CONFIDENCE`` (an amount: ``MIN_AMOUNT_CONFIDENCE``) is left
+    null and named in ``warnings``."""
+    missing = ocr.available()
+    if missing:
+        record["reason"] += f"; not OCR'd: {missing}"
+        return
+    scan = ocr.read(pages(), deadline)
+    # which word each key is read from: the same table read with every number a sentinel
+    origins = ocr.value_origins(scan.words, read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words)))))
+    unsure = ocr.unsure_values(scan.words) | {
+        i for key, i in origins.items()
+        if keys.value_type(key) == "decimal" and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
+    read = dict(record)
+    _parse_text(scan.text, ocr.table_lines(ocr.without(scan.words, unsure)), read, meta={}, html_title=None)
+    if read["kind"] != "report":
+        record["reason"] += f"; OCR of {scan.pages} page(s) read no report: {read['reason']}"
+        return
+    record.update(read)
+    record["value_confidence"] = {key: scan.words[i].confidence for key, i in origins.items()
+                                  if record["values"].get(key) is not None and key not in record["inferred"]}
+    record["warnings"] = record["warnings"] + [
+        f"{key}: OCR read {scan.words[i].text!r} at confidence {scan.words[i].confidence:.2f}, too unsure: left null"
+        for key, i in sorted(origins.items()) if i in unsure
+    ] + [f"check {c['name']}:{c['scope']} failed on OCR-read values: a misread digit may be the cause"
+         for c in record["checks"] if c["ok"] is False]
+    confidences = [w.confidence for w in scan.words if w.confidence is not None]
+    record["source"] = dict(record["source"], ocr={
+        "engine": ocr.ENGINE, "version": ocr.engine_version(), "language": ocr.LANGUAGE, "pages": scan.pages,
+        "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
+        "min_confidence": min(confidences, default=None),
+    })
 
 
 def _parse_html(body: bytes, url: str | None, content_type: str | None, record: dict, deadline: Deadline) -> None:
@@ -156,6 +194,7 @@ def _parse_html(body: bytes, url: str | None, content_type: str | None, record: 
         title = metadata.find_title([], page.meta, page.headline or page.html_title)
         record.update(kind="image_only", title=title, text=text,
                       reason=f"the main content is {page.images} image(s) and almost no text")
+        record["attachments"] = page.attachments + [i for i in page.content_images if i not in page.attachments]
         return
     _parse_text(page.main_text, page.table_lines, record, meta=page.meta,
                 html_title=page.headline or page.html_title, fallback=page_cells, page_lines=page.page_lines)
