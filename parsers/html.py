@@ -181,7 +181,9 @@ def read(body: bytes, url: str | None, content_type: str | None) -> Page:
 # Chrome images (logos, banners, QR codes, icons) by their source or their container's class/id.
 _CHROME_IMAGE = re.compile(r"logo|icon|banner|qr|code|share|weixin|wechat|weibo|btn|button|arrow|bg|spacer|\.gif\b",
                            re.I)
-_CHROME_CONTAINER = re.compile(r"nav|head|foot|logo|banner|menu|share|qr|top|bottom|side|link|copyright", re.I)
+_CHROME_CONTAINER = re.compile(
+    r"(?:^|[\s_-])(?:nav\w*|header|head|footer|foot|logo|banner|menu|share|qr\w*|top|bottom|sidebar|side|links?"
+    r"|copyright)(?:$|[\s_-])", re.I)
 _MIN_PAGE_IMAGE_PX = 300  # a declared width or height below this is not a page of a report
 
 
