@@ -137,7 +137,7 @@ def _score(record: dict, expected: dict) -> dict[str, int]:
     from parsers.checks import checks_involving
 
     values = record["values"]
-    failed = {c["name"] for c in record["checks"] if c["ok"] is False}
+    failed = {f"{c['name']}:{c['scope']}" for c in record["checks"] if c["ok"] is False}
     printed = [k for k, v in expected.items() if v is not None]
     wrong = [k for k in printed if values.get(k) not in (None, expected[k])]
     return {"printed": len(printed), "right": sum(values.get(k) == expected[k] for k in printed),

@@ -156,12 +156,18 @@ def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> 
     if missing:
         record["reason"] += f"; not OCR'd: {missing}"
         return
-    scan = ocr.read(pages(), deadline)
+    try:
+        scan = ocr.read(pages(), deadline)
+    except ocr.CoarseScan as exc:
+        record["reason"] += f"; not OCR'd: {exc}"
+        return
+    unsure = ocr.unsure_values(scan.words)
     # which word each key is read from: the same table read with every number a sentinel
-    origins = ocr.value_origins(scan.words, read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words)))))
-    unsure = ocr.unsure_values(scan.words) | {
-        i for key, i in origins.items()
-        if keys.value_type(key) == "decimal" and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
+    numbered = read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words, unsure))))
+    origins = ocr.value_origins(scan.words, numbered)
+    amounts = {i for key, i in origins.items() if keys.value_type(key) == "decimal"
+               and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
+    unsure |= amounts
     read = dict(record)
     _parse_text(scan.text, ocr.table_lines(ocr.without(scan.words, unsure)), read, meta={}, html_title=None)
     if read["kind"] != "report":
@@ -169,12 +175,16 @@ def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> 
         return
     record.update(read)
     record["value_confidence"] = {key: scan.words[i].confidence for key, i in origins.items()
-                                  if record["values"].get(key) is not None and key not in record["inferred"]}
+                                  if record["values"].get(key) is not None and key not in record["inferred"]
+                                  and i not in amounts}
     record["warnings"] = record["warnings"] + [
-        f"{key}: OCR read {scan.words[i].text!r} at confidence {scan.words[i].confidence:.2f}, too unsure: left null"
-        for key, i in sorted(origins.items()) if i in unsure
-    ] + [f"check {c['name']}:{c['scope']} failed on OCR-read values: a misread digit may be the cause"
-         for c in record["checks"] if c["ok"] is False]
+        f"{key}: OCR read {scan.words[i].text!r} at confidence {scan.words[i].confidence:.2f}, too unsure for an "
+        f"amount: left null" for key, i in sorted(origins.items()) if i in amounts
+    ] + ([f"OCR left {len(unsure - amounts)} unsure word(s) blank (page: text confidence): " + ", ".join(
+        f"{scan.words[i].page}: {scan.words[i].text!r} {scan.words[i].confidence:.2f}" for i in sorted(unsure - amounts))]
+         if unsure - amounts else []) + [
+        f"check {c['name']}:{c['scope']} failed on OCR-read values: a misread digit may be the cause"
+        for c in record["checks"] if c["ok"] is False]
     confidences = [w.confidence for w in scan.words if w.confidence is not None]
     record["source"] = dict(record["source"], ocr={
         "engine": ocr.ENGINE, "version": ocr.engine_version(), "language": ocr.LANGUAGE, "pages": scan.pages,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
 from parsers.cells import Line, parse_value
@@ -39,6 +40,7 @@ PAGE_TIMEOUT_SECONDS = 30.0
 # A scan's time cap grows by this per page: OCR costs 4–12 s a page on 2 shared cores,
 # where the whole text-layer parse is capped at 20 s.
 EXTRA_SECONDS_PER_PAGE = 30.0
+MIN_SCAN_DPI = 100  # coarser scans print table digits a few pixels tall: OCR would guess them
 MAX_PAGES = 12  # a disclosure report has 3-8 pages; more is not one report
 # Below this Tesseract confidence a value is not trusted: null and a warning (measured on
 # the replica's scans: misread digits scored under it, see benchmarks/parse.py --ocr)
@@ -58,6 +60,13 @@ _JOIN_GAP = 0.6  # of the line height: tokens closer than this are one word (as 
 
 class OcrUnavailable(Exception):
     """Tesseract or its Chinese model is not installed."""
+
+
+class CoarseScan(Exception):
+    """The scan's resolution is below ``MIN_SCAN_DPI``; the message says it in one line."""
+
+    def __init__(self, dpi: float) -> None:
+        super().__init__(f"scanned at {dpi:.0f} dpi, below the {MIN_SCAN_DPI} dpi OCR reads reliably")
 
 
 @dataclass
@@ -91,13 +100,20 @@ def engine_version() -> str:
 
 
 def pdf_pages(body: bytes, deadline: Deadline) -> list[tuple[Image.Image, float]]:
-    """Each page of a PDF as an image and its resolution, rendered at ``READ_DPI``."""
+    """Each page of a PDF as an image rendered at ``READ_DPI``. Raises CoarseScan when a
+    page's scan (its largest picture's pixels over the page's width) is too coarse."""
     document = pypdfium2.PdfDocument(body)
     try:
         out = []
         for index in range(min(len(document), MAX_PAGES)):
             deadline.check()
-            out.append((document[index].render(scale=READ_DPI / 72).to_pil().convert("L"), float(READ_DPI)))
+            page = document[index]
+            width_inches = page.get_size()[0] / 72
+            pictures = [image.get_px_size()[0] for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
+            scan_dpi = max(pictures, default=0) / width_inches if width_inches else 0.0
+            if scan_dpi < MIN_SCAN_DPI:
+                raise CoarseScan(scan_dpi)
+            out.append((page.render(scale=READ_DPI / 72).to_pil().convert("L"), float(READ_DPI)))
         return out
     finally:
         document.close()
@@ -105,7 +121,8 @@ def pdf_pages(body: bytes, deadline: Deadline) -> list[tuple[Image.Image, float]
 
 def image_pages(body: bytes) -> list[tuple[Image.Image, float]]:
     """Each frame of an image file (a TIFF may hold every page) and its resolution: the
-    file's own when it says one, else the width of an A4 page."""
+    file's own when it says one, else the width of an A4 page. Raises CoarseScan when too
+    coarse."""
     picture = Image.open(io.BytesIO(body))
     out = []
     for index in range(min(getattr(picture, "n_frames", 1), MAX_PAGES)):
@@ -113,6 +130,8 @@ def image_pages(body: bytes) -> list[tuple[Image.Image, float]]:
         frame = ImageOps.exif_transpose(picture).convert("L")
         said = picture.info.get("dpi", (0, 0))[0]
         dpi = float(said) if said and said > 50 else frame.width / _A4_WIDTH_INCHES
+        if dpi < MIN_SCAN_DPI:
+            raise CoarseScan(dpi)
         out.append((frame, dpi))
     return out
 
@@ -155,11 +174,12 @@ def without(words: list[Word], indexes: set[int]) -> list[Word]:
     return [replace(w, text="/") if i in indexes else w for i, w in enumerate(words)]
 
 
-def numbered(words: list[Word]) -> list[Word]:
-    """The words with each number replaced by a sentinel naming the word: read as a table,
-    the values say which word each key came from."""
-    unsure = unsure_values(words)
-    return [replace(w, text=str(_SENTINEL + i)) if i in unsure or parse_value(w.text)[1] is not None else w
+def numbered(words: list[Word], unsure: set[int]) -> list[Word]:
+    """The words as ``without(words, unsure)`` prints them, each number replaced by a
+    sentinel naming its word: read as a table, the values say which word each key came
+    from (blanks fall where they fall in the real read, so every placement agrees)."""
+    return [replace(w, text="/") if i in unsure else
+            replace(w, text=str(_SENTINEL + i)) if parse_value(w.text)[1] is not None else w
             for i, w in enumerate(words)]
 
 

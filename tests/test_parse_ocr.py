@@ -46,7 +46,7 @@ def _assert_read_back(record: dict, spec: reports.ReportSpec) -> None:
     assert not invented, f"values where the scan prints none: {invented}"
     printed = [k for k, v in expected.items() if v is not None]
     right = [k for k in printed if values.get(k) == expected[k]]
-    failed = {c["name"] for c in record["checks"] if c["ok"] is False}
+    failed = {f"{c['name']}:{c['scope']}" for c in record["checks"] if c["ok"] is False}
     wrong = {k: (expected[k], values[k]) for k in printed if values.get(k) not in (None, expected[k])}
     uncaught = {k: v for k, v in wrong.items() if not set(checks.checks_involving(k)) & failed}
     assert not uncaught, f"misread values no check catches: {uncaught}"
