@@ -180,9 +180,7 @@ def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> 
     record["warnings"] = record["warnings"] + [
         f"{key}: OCR read {scan.words[i].text!r} at confidence {scan.words[i].confidence:.2f}, too unsure for an "
         f"amount: left null" for key, i in sorted(origins.items()) if i in amounts
-    ] + ([f"OCR left {len(unsure - amounts)} unsure word(s) blank (page: text confidence): " + ", ".join(
-        f"{scan.words[i].page}: {scan.words[i].text!r} {scan.words[i].confidence:.2f}" for i in sorted(unsure - amounts))]
-         if unsure - amounts else []) + [
+    ] + ocr.unsure_warnings(scan.words, unsure - amounts) + [
         f"check {c['name']}:{c['scope']} failed on OCR-read values: a misread digit may be the cause"
         for c in record["checks"] if c["ok"] is False]
     confidences = [w.confidence for w in scan.words if w.confidence is not None]

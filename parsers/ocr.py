@@ -168,14 +168,22 @@ def unsure_values(words: list[Word]) -> set[int]:
             and (parse_value(w.text)[1] is not None or len(w.text) <= _SHORT_TOKEN)}
 
 
+def unsure_warnings(words: list[Word], indexes: set[int]) -> list[str]:
+    """One warning naming the words left blank as unsure, with their page and confidence."""
+    if not indexes:
+        return []
+    named = ", ".join(f"{words[i].page}: {words[i].text!r} {words[i].confidence:.2f}" for i in sorted(indexes))
+    return [f"OCR left {len(indexes)} unsure word(s) blank (page: text confidence): {named}"]
+
+
 def without(words: list[Word], indexes: set[int]) -> list[Word]:
-    """The words with those values printed as a placeholder: the cell keeps its column, the
-    value is null."""
+    """The words with those printed as a placeholder: the cell keeps its column (a faint 4
+    read as 和 is still a cell), the value is null."""
     return [replace(w, text="/") if i in indexes else w for i, w in enumerate(words)]
 
 
 def numbered(words: list[Word], unsure: set[int]) -> list[Word]:
-    """The words as ``without(words, unsure)`` prints them, each number replaced by a
+    """The words as ``without(words, unsure)`` prints them, each other number replaced by a
     sentinel naming its word: read as a table, the values say which word each key came
     from (blanks fall where they fall in the real read, so every placement agrees)."""
     return [replace(w, text="/") if i in unsure else

@@ -76,6 +76,7 @@ def test_unsure_values_are_null_and_named_in_warnings() -> None:
              Word("1", 300, 100, 306, 110, 1, 0.31), Word("和", 400, 100, 410, 110, 1, 0.12)]
     assert ocr.unsure_values(words) == {2, 3}
     assert [w.text for w in ocr.without(words, {2, 3})] == ["行政许可", "5", "/", "/"]
+    assert [w.text for w in ocr.numbered(words, {2, 3})] == ["行政许可", "900001", "/", "/"]
 
 
 def test_without_tesseract_a_scan_stays_image_only_and_says_why(monkeypatch) -> None:
