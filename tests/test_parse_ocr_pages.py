@@ -29,3 +29,27 @@ def test_image_only_page_is_a_report_document_listing_its_page_images() -> None:
 def test_a_page_with_text_lists_no_images() -> None:
     body = PAGE.replace("<p><img", "<p>" + "本年度主动公开政府信息情况如下。" * 10 + "<img", 1)
     assert all(not a["url"].endswith(".jpg") for a in parse_document(body.encode())["attachments"])
+
+
+def test_replica_scans_are_deterministic_image_only_and_at_their_resolution() -> None:
+    import io
+    import random
+
+    import pypdfium2
+    from PIL import Image
+
+    from crawler.replica import reports, scans
+
+    rng = random.Random(8)
+    spec = reports.generate_report(rng, organ=reports.organ_name(rng, "county"), organ_level="county",
+                                   report_year=2022)
+    scanned = scans.render_scanned_pdf(spec, random.Random(8), dpi=150)
+    assert scanned == scans.render_scanned_pdf(spec, random.Random(8), dpi=150)
+    document = pypdfium2.PdfDocument(scanned)
+    assert all(page.get_textpage().count_chars() == 0 for page in document)
+    width_px = [image.get_px_size()[0] for image in document[0].get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE])]
+    assert round(width_px[0] / (document[0].get_size()[0] / 72)) == 150
+    tiff = Image.open(io.BytesIO(scans.render_scan_image(spec, random.Random(8), "tif", dpi=150)))
+    assert tiff.n_frames == len(document) and round(tiff.info["dpi"][0]) == 150
+    record = parse_document(scans.render_scan_image(spec, random.Random(8), "png", dpi=72))
+    assert record["kind"] == "image_only" and "below the 100 dpi" in record["reason"]
