@@ -18,7 +18,7 @@ from archive.export import (
     PROVENANCE_FIELDS,
     column_name,
 )
-from parsers import checks, keys
+from parsers import checks, keys, ocr
 
 TABLE_NAMES = {
     2: "Table 2: proactive disclosure",
@@ -130,6 +130,14 @@ def markdown() -> str:
         "- CSV files are UTF-8 with a byte-order mark (Excel reads them as UTF-8).",
         "- `checks` names the arithmetic checks (`name:scope`, listed at the end) a key",
         "  takes part in; a report's failed checks are in `failed_checks`.",
+        f"- **Scans read by OCR** (图片版 PDFs and image files, Tesseract `{ocr.LANGUAGE}`): the JSONL",
+        "  record's `source.ocr` names the engine, its version, the pages read and the mean",
+        "  and minimum word confidence (0–1); `value_confidence` gives each value's confidence.",
+        f"  A value read below {ocr.MIN_VALUE_CONFIDENCE} (an amount below {ocr.MIN_AMOUNT_CONFIDENCE}: a lost decimal point is invisible to",
+        "  the checks) is empty, and `warnings` names it with what OCR read; the checks run as",
+        "  for any report, and a failed check on OCR-read values is also named in `warnings`.",
+        "  A scan OCR cannot read as a report stays `image_only`; DOC, WPS and RTF files are",
+        "  read through LibreOffice (`source.converted`).",
         "",
         "## Metadata and provenance columns",
         "",

@@ -9,11 +9,18 @@ layout wrapped in a generic chrome. ``--pdf`` adds the network's PDF and DOCX at
 (reported separately: trafilatura does not read them).
 
     /tmp/venv/bin/python benchmarks/parse.py [--seed 1] [--reports 40] [--pdf]
+
+``--ocr`` instead reads scans by OCR: the replica's reports scanned at ``--dpi`` (150) and
+the real report of ../shared/realdata rasterised at the same resolution, and prints OCR
+seconds per page and how many printed cells came back right, null or wrong.
+
+    /tmp/venv/bin/python benchmarks/parse.py --ocr [--scans 4] [--dpi 150]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import sys
 import time
@@ -105,5 +112,88 @@ def main() -> None:
               f"  [{len(attachments)} documents]")
 
 
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+def _scan_of_pdf(pdf: bytes, dpi: int) -> bytes:
+    """A text PDF as a 图片版: each page rasterised (grey, JPEG) with no text layer."""
+    import pypdfium2
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    document = pypdfium2.PdfDocument(pdf)
+    for page in document:
+        width, height = page.get_size()
+        canvas.setPageSize((width, height))
+        canvas.drawImage(ImageReader(page.render(scale=dpi / 72).to_pil().convert("L")), 0, 0, width, height)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _score(record: dict, expected: dict) -> dict[str, int]:
+    from parsers.checks import checks_involving
+
+    values = record["values"]
+    failed = {f"{c['name']}:{c['scope']}" for c in record["checks"] if c["ok"] is False}
+    printed = [k for k, v in expected.items() if v is not None]
+    wrong = [k for k in printed if values.get(k) not in (None, expected[k])]
+    return {"printed": len(printed), "right": sum(values.get(k) == expected[k] for k in printed),
+            "null": sum(values.get(k) is None for k in printed), "wrong": len(wrong),
+            "wrong_caught": sum(bool(set(checks_involving(k)) & failed) for k in wrong),
+            "invented": sum(v is None and values.get(k) is not None for k, v in expected.items())}
+
+
+def _print_scores(name: str, scores: dict[str, int], pages: int, seconds: float) -> None:
+    share = scores["right"] / scores["printed"] if scores["printed"] else 0.0
+    print(f"{name}: {seconds / pages:5.1f} s/page over {pages} pages; printed cells {scores['printed']}: "
+          f"right {scores['right']} ({share:.1%}), null {scores['null']}, wrong {scores['wrong']} "
+          f"(caught by a failed check {scores['wrong_caught']}), invented where blank {scores['invented']}")
+
+
+def ocr_main() -> None:
+    import json
+
+    from crawler.replica import scans
+
+    parser = argparse.ArgumentParser(description="OCR seconds per page and accuracy on scans")
+    parser.add_argument("--ocr", action="store_true", required=True)
+    parser.add_argument("--scans", type=int, default=4, help="replica reports to scan")
+    parser.add_argument("--dpi", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    total: dict[str, int] = {}
+    pages = seconds = 0.0
+    for n in range(args.scans):
+        rng = random.Random(args.seed + n)
+        level = rng.choice(reports.ORGAN_LEVELS)
+        spec = reports.generate_report(rng, organ=reports.organ_name(rng, level), organ_level=level,
+                                       report_year=rng.choice((2020, 2022, 2023, 2024)))
+        body = scans.render_scanned_pdf(spec, random.Random(args.seed + n), dpi=args.dpi)
+        start = time.perf_counter()
+        record = parse_document(body)
+        seconds += time.perf_counter() - start
+        pages += record["source"].get("ocr", {}).get("pages", 0) or 1
+        scores = _score(record, spec.truth(keeps_grid=True)["values"])
+        for key, value in scores.items():
+            total[key] = total.get(key, 0) + value
+        print(f"  replica report {n}: {record['kind']}, {scores}")
+    _print_scores(f"replica scans at {args.dpi} dpi ({args.scans} reports)", total, int(pages), seconds)
+    real = REALDATA / "hongze-2024.pdf"
+    if not real.is_file():
+        print(f"real report: {real} is missing")
+        return
+    expected = json.loads((REALDATA / "expected" / "hongze-2024.json").read_text(encoding="utf-8"))
+    body = _scan_of_pdf(real.read_bytes(), args.dpi)
+    start = time.perf_counter()
+    record = parse_document(body)
+    spent = time.perf_counter() - start
+    print(f"  real report: {record['kind']}, organ {record['organ']!r}, year {record['report_year']}")
+    _print_scores(f"real report rasterised at {args.dpi} dpi", _score(record, expected["values"]),
+                  record["source"].get("ocr", {}).get("pages", 1), spent)
+
+
 if __name__ == "__main__":
-    main()
+    ocr_main() if "--ocr" in sys.argv else main()

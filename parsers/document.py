@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable
 from functools import partial
 
-from parsers import cells, checks, classify, html, labels, metadata, pdf, sections, docx
+from parsers import cells, checks, classify, convert, html, keys, labels, metadata, ocr, pdf, sections, docx
 from parsers.deadline import Deadline, TimeCapExceeded
 from parsers.tables import read_tables, template_without_numbers
 from parsers.version import PARSER_VERSION
@@ -18,6 +19,11 @@ SCHEMA_VERSION = 1
 TIME_CAP_SECONDS = 20.0
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 _MIN_TEXT_CHARS = 40  # a page with less main text than this and images is an image report
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# stream names in an OLE file's directory (UTF-16LE) that say which program wrote it
+_OLE_SPREADSHEET = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+_OLE_SLIDES = "PowerPoint Document".encode("utf-16-le")
+_OLE_WORD = "WordDocument".encode("utf-16-le")
 
 
 def _record(body: bytes, url: str | None, content_type: str | None) -> dict:
@@ -73,10 +79,13 @@ def _dispatch(body: bytes, url: str | None, content_type: str | None, record: di
         _parse_pdf(body, record, deadline)
     elif body.startswith(b"PK\x03\x04"):
         _parse_zip(body, record, deadline)
-    elif body.startswith(b"\xd0\xcf\x11\xe0"):
-        record.update(kind="unsupported", reason="OLE compound file (DOC/WPS/XLS): not read by this parser")
+    elif body.startswith(_OLE_MAGIC):
+        _parse_ole(body, record, deadline)
+    elif body.lstrip()[:5] == b"{\\rtf":
+        _parse_converted(body, "rtf", record, deadline)
     elif body.startswith(_IMAGE_MAGIC):
         record.update(kind="image_only", reason="the document is an image")
+        _parse_scan(lambda: ocr.image_pages(body), record, deadline)
     elif "html" in ctype or html.looks_like_html(body):
         _parse_html(body, url, content_type, record, deadline)
     else:
@@ -103,13 +112,83 @@ def _parse_zip(body: bytes, record: dict, deadline: Deadline) -> None:
         record.update(kind="unsupported", reason="ZIP archive that is not a DOCX")
 
 
+def _parse_ole(body: bytes, record: dict, deadline: Deadline) -> None:
+    """Word 97 and WPS files (WPS Office writes the Word 97 format) are converted; Excel and
+    PowerPoint files are not reports' formats."""
+    if _OLE_WORD in body:
+        _parse_converted(body, "doc", record, deadline)
+    elif any(name in body for name in _OLE_SPREADSHEET):
+        record.update(kind="unsupported", reason="XLS spreadsheet: not read by this parser")
+    elif _OLE_SLIDES in body:
+        record.update(kind="unsupported", reason="PPT presentation: not read by this parser")
+    else:  # Works and older WPS files: LibreOffice knows them by their content
+        _parse_converted(body, "wps", record, deadline)
+
+
+def _parse_converted(body: bytes, source_format: str, record: dict, deadline: Deadline) -> None:
+    """Read a DOC, WPS or RTF file as the DOCX LibreOffice converts it to."""
+    try:
+        converted = convert.to_docx(body, source_format, timeout=max(1.0, deadline.until - time.monotonic()))
+    except convert.ConversionFailed as exc:
+        record["reason"] = str(exc)
+        return
+    deadline.check()
+    _parse_zip(converted, record, deadline)
+    record["source"]["converted"] = {"from": source_format, "to": "docx", "by": convert.converter_version()}
+
+
 def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
     content = pdf.read(body, deadline)
     if content.chars == 0:
         record.update(kind="image_only", reason=f"PDF of {content.pages} pages without a text layer")
+        _parse_scan(lambda: ocr.pdf_pages(body, deadline), record, deadline)
         return
     _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
                 fallback=lambda: content.positioned_lines)
+
+
+def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> None:
+    """An image-only document read by OCR; it stays ``image_only`` (with the reason) when OCR
+    cannot run or reads no report tables. OCR'd values are only as good as their confidence:
+    a value read below ``ocr.MIN_VALUE_CONFIDENCE`` (an amount: ``MIN_AMOUNT_CONFIDENCE``) is left
+    null and named in ``warnings``."""
+    missing = ocr.available()
+    if missing:
+        record["reason"] += f"; not OCR'd: {missing}"
+        return
+    try:
+        scan = ocr.read(pages(), deadline)
+    except ocr.CoarseScan as exc:
+        record["reason"] += f"; not OCR'd: {exc}"
+        return
+    unsure = ocr.unsure_values(scan.words)
+    # which word each key is read from: the same table read with every number a sentinel
+    numbered = read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words, unsure))))
+    origins = ocr.value_origins(scan.words, numbered)
+    amounts = {i for key, i in origins.items() if keys.value_type(key) == "decimal"
+               and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
+    unsure |= amounts
+    read = dict(record)
+    _parse_text(scan.text, ocr.table_lines(ocr.without(scan.words, unsure)), read, meta={}, html_title=None)
+    if read["kind"] != "report":
+        record["reason"] += f"; OCR of {scan.pages} page(s) read no report: {read['reason']}"
+        return
+    record.update(read)
+    record["value_confidence"] = {key: scan.words[i].confidence for key, i in origins.items()
+                                  if record["values"].get(key) is not None and key not in record["inferred"]
+                                  and i not in amounts}
+    record["warnings"] = record["warnings"] + [
+        f"{key}: OCR read {scan.words[i].text!r} at confidence {scan.words[i].confidence:.2f}, too unsure for an "
+        f"amount: left null" for key, i in sorted(origins.items()) if i in amounts
+    ] + ocr.unsure_warnings(scan.words, unsure - amounts) + [
+        f"check {c['name']}:{c['scope']} failed on OCR-read values: a misread digit may be the cause"
+        for c in record["checks"] if c["ok"] is False]
+    confidences = [w.confidence for w in scan.words if w.confidence is not None]
+    record["source"] = dict(record["source"], ocr={
+        "engine": ocr.ENGINE, "version": ocr.engine_version(), "language": ocr.LANGUAGE, "pages": scan.pages,
+        "mean_confidence": round(sum(confidences) / len(confidences), 3) if confidences else None,
+        "min_confidence": min(confidences, default=None),
+    })
 
 
 def _parse_html(body: bytes, url: str | None, content_type: str | None, record: dict, deadline: Deadline) -> None:
@@ -123,6 +202,7 @@ def _parse_html(body: bytes, url: str | None, content_type: str | None, record: 
         title = metadata.find_title([], page.meta, page.headline or page.html_title)
         record.update(kind="image_only", title=title, text=text,
                       reason=f"the main content is {page.images} image(s) and almost no text")
+        record["attachments"] = page.attachments + [i for i in page.content_images if i not in page.attachments]
         return
     _parse_text(page.main_text, page.table_lines, record, meta=page.meta,
                 html_title=page.headline or page.html_title, fallback=page_cells, page_lines=page.page_lines)

@@ -51,6 +51,7 @@ class Page:
     headline: str | None = None
     attachments: list[dict] = field(default_factory=list)
     images: int = 0
+    content_images: list[dict] = field(default_factory=list)  # page images of a 图片版, as attachments
 
 
 def _cell_text(cell: etree._Element) -> str:
@@ -169,8 +170,39 @@ def read(body: bytes, url: str | None, content_type: str | None) -> Page:
                 seen.add(absolute)
                 attachments.append({"url": absolute, "text": _cell_text(link)})
     images = sum(1 for _ in tree.iter("img"))
+    content_images = _content_images(tree, url)
     body_node = tree.find("body")
     visible_lines = page_lines(body_node if body_node is not None else tree)
     main = trafilatura.extract(tree, url=url, include_tables=True, favor_recall=True, include_comments=False,
                                deduplicate=False) or ""
-    return Page(main, visible_lines, table_lines, meta, html_title, headline, attachments, images)
+    return Page(main, visible_lines, table_lines, meta, html_title, headline, attachments, images, content_images)
+
+
+# Chrome images (logos, banners, QR codes, icons) by their source or their container's class/id.
+_CHROME_IMAGE = re.compile(r"logo|icon|banner|qr|code|share|weixin|wechat|weibo|btn|button|arrow|bg|spacer|\.gif\b",
+                           re.I)
+_CHROME_CONTAINER = re.compile(
+    r"(?:^|[\s_-])(?:nav\w*|header|head|footer|foot|logo|banner|menu|share|qr\w*|top|bottom|sidebar|side|links?"
+    r"|copyright)(?:$|[\s_-])", re.I)
+_MIN_PAGE_IMAGE_PX = 300  # a declared width or height below this is not a page of a report
+
+
+def _content_images(tree: etree._Element, url: str | None) -> list[dict]:
+    """Images that can be pages of the report: not chrome, not declared small; once each."""
+    out, seen = [], set()
+    for image in tree.iter("img"):
+        source = (image.get("src") or image.get("data-src") or "").strip()
+        if not source or source.startswith("data:") or _CHROME_IMAGE.search(source):
+            continue
+        sizes = [int(v) for v in (image.get("width"), image.get("height")) if v and v.strip().isdigit()]
+        if sizes and max(sizes) < _MIN_PAGE_IMAGE_PX:
+            continue
+        containers = " ".join(f"{node.get('class') or ''} {node.get('id') or ''}" for node in image.iterancestors())
+        if _CHROME_CONTAINER.search(containers) or any(node.tag in ("header", "nav", "footer")
+                                                      for node in image.iterancestors()):
+            continue
+        absolute = urljoin(url or "", source)
+        if absolute not in seen:
+            seen.add(absolute)
+            out.append({"url": absolute, "text": (image.get("alt") or image.get("title") or "").strip()})
+    return out

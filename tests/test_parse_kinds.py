@@ -34,9 +34,11 @@ def test_lookalikes_are_not_reports(name: str) -> None:
     assert record["reason"] and record["values"] == {}
 
 
-def test_ole_document_is_unsupported() -> None:
-    record = parse_document(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    assert record["kind"] == "unsupported" and "OLE" in record["reason"]
+def test_ole_spreadsheet_is_unsupported() -> None:
+    # DOC and WPS files are OLE files too: they are converted (tests/test_parse_convert.py)
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + "Workbook".encode("utf-16-le") + b"\0" * 100
+    record = parse_document(xls)
+    assert record["kind"] == "unsupported" and "XLS" in record["reason"]
 
 
 def test_xlsx_is_unsupported() -> None:
