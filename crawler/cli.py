@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from crawler import registry_cli
+
 DEMO_SETTINGS = {
     # The replica runs on loopback in this process: politeness delays would only slow it.
     "AUTOTHROTTLE_ENABLED": False,
@@ -89,4 +91,4 @@ def demo(seed: int, portal_count: int | None, faults: bool, archive_path: Path |
     click.echo("\n".join(summary_lines(archive_path)))
 
 
-COMMANDS: list[click.Command] = [demo]
+COMMANDS: list[click.Command] = [demo, *registry_cli.COMMANDS]

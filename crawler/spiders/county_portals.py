@@ -7,7 +7,12 @@ each portal has a depth and a request budget. A WAF challenge, a dead portal or 
 refusal of the home page becomes the portal's status, with a reason.
 
     scrapy crawl county_portals [-a portals=PATH] [-a codes=152223,653024] [-a province=内蒙古]
+                                [-a city=连云港] [-a sample=50]
                                 [-a recrawl=new|changed|all] [-s JOBDIR=crawls/run-1]
+
+Without ``portals`` the crawl takes the bundled national registry (`crawler.registry`);
+``sample=N`` is a reproducible random N of the selected portals, for a pilot crawl. Rows
+the registry refuses (malformed, internal hosts, localhost) are logged and never requested.
 
 Against an archive that knows documents the crawl is incremental (crawler.recrawl): known
 documents are revalidated with conditional requests, and those no page links any more are
@@ -30,10 +35,9 @@ from twisted.python.failure import Failure
 
 from crawler import cues, discovery, faults, recrawl
 from crawler.middlewares import PORTAL_META, STARTED_META
-from crawler.registry import Portal, load_registry, select
+from crawler.registry import CRAWLED_LEVELS, Portal, load_registry, select
 from crawler.scope import Scope
 
-CRAWLED_LEVELS = ("county", "township")
 GONE_STATUSES = (404, 410)
 
 
@@ -60,12 +64,14 @@ class CountyPortalsSpider(scrapy.Spider):
     name = "county_portals"
 
     def __init__(self, portals: str | None = None, codes: str | None = None,
-                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY, *args, **kwargs):
+                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY,
+                 city: str | None = None, sample: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.recrawl_policy = recrawl
         registry = load_registry(portals)
         self.registry_problems = registry.problems
-        chosen = [p for p in select(registry.portals, codes=codes, province=province) if p.level in CRAWLED_LEVELS]
+        crawled = [p for p in registry.portals if p.level in CRAWLED_LEVELS]
+        chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
         self.portals = chosen
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
