@@ -282,6 +282,32 @@ def _matches(name: str, code_prefix: str, wanted: str) -> bool:
     return bool(name) and (name == wanted or name.startswith(wanted) or wanted.startswith(name))
 
 
+DIFF_COLUMNS = ("change", "code", "name", "level", "province", "old_url", "new_url")
+
+
+def registry_diff(found: Iterable[dict[str, str]], bundled: Iterable[Portal]) -> list[dict[str, str]]:
+    """What a registry walk changes in ``bundled``: ``new`` and ``changed_url`` rows, and
+    ``gone`` rows of the provinces and levels the walk covered but did not find again."""
+    found_by_code = {row["code"]: row for row in found}
+    covered = {(code[:2], row["level"]) for code, row in found_by_code.items()}
+    out = []
+    old_by_code = {portal.code: portal for portal in bundled}
+    for code, row in sorted(found_by_code.items()):
+        old = old_by_code.get(code)
+        if old is None:
+            out.append({"change": "new", **_diff_row(row), "old_url": "", "new_url": row["url"]})
+        elif _url_key(old.url) != _url_key(row["url"]) or urlsplit(old.url).scheme != urlsplit(row["url"]).scheme:
+            out.append({"change": "changed_url", **_diff_row(row), "old_url": old.url, "new_url": row["url"]})
+    for code, old in sorted(old_by_code.items()):
+        if code not in found_by_code and (code[:2], old.level) in covered:
+            out.append({"change": "gone", **_diff_row(old.as_row()), "old_url": old.url, "new_url": ""})
+    return out
+
+
+def _diff_row(row: dict[str, str]) -> dict[str, str]:
+    return {key: row.get(key, "") for key in ("code", "name", "level", "province")}
+
+
 def write_registry(portals: Iterable[Portal | dict[str, str]], out: io.TextIOBase) -> int:
     """Write portals as registry CSV (required columns first, extras after); return the count."""
     rows = [p.as_row() if isinstance(p, Portal) else dict(p) for p in portals]

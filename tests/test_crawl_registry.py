@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from crawler import divisions
 from crawler.registry import (
-    CURATED_REGISTRY, NATIONAL_REGISTRY, RegistryError, load_registry, parse_registry, read_registry_file, select,
-    write_registry,
+    CURATED_REGISTRY, NATIONAL_REGISTRY, RegistryError, load_registry, parse_registry, read_registry_file,
+    registry_diff, select, write_registry,
 )
 from ogi.cli import main as ogi
 
@@ -184,3 +184,20 @@ def test_ogi_registry_stats_counts_by_province_and_level():
     assert result.exit_code == 0, result.output
     assert "in 31 provinces" in result.stdout and "county" in result.stdout
     assert "四川省" in result.stdout
+
+
+def test_a_walk_is_diffed_against_the_bundled_registry_by_code():
+    bundled = parse_registry(HEADER + "\n".join([
+        "320703,连云区人民政府,county,江苏省,连云港市,http://www.lianyun.gov.cn/,a",
+        "320706,海州区人民政府,county,江苏省,连云港市,http://www.lyghz.gov.cn/,b",
+        "320707,赣榆区人民政府,county,江苏省,连云港市,http://www.ganyu.gov.cn/,c",
+        "350128,平潭综合实验区,county,福建省,福州市,https://www.pingtan.gov.cn/,d",
+    ]) + "\n").portals
+    found = [
+        {"code": "320703", "name": "连云区人民政府", "level": "county", "province": "江苏省", "url": "https://www.lianyun.gov.cn/"},
+        {"code": "320706", "name": "海州区人民政府", "level": "county", "province": "江苏省", "url": "http://www.lyghz.gov.cn"},
+        {"code": "320722", "name": "东海县人民政府", "level": "county", "province": "江苏省", "url": "http://www.jsdh.gov.cn/"},
+    ]
+    changes = {(c["change"], c["code"]): c for c in registry_diff(found, bundled)}
+    assert sorted(changes) == [("changed_url", "320703"), ("gone", "320707"), ("new", "320722")]
+    assert changes[("changed_url", "320703")]["old_url"] == "http://www.lianyun.gov.cn/"  # http -> https counts
