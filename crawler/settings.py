@@ -81,6 +81,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 60,
     # Next to the downloader (below redirect 600 and retry 550): sees every attempt.
     "crawler.middlewares.AttemptAuditMiddleware": 620,
+    # Refuses redirects to internal addresses before the audit and redirect see them, and
+    # resolves host names when no proxy is set (crawler.guard).
+    "crawler.guard.AddressGuardMiddleware": 630,
     # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
 }
 DOWNLOAD_HANDLERS = {

@@ -260,7 +260,7 @@ class CountyPortalsSpider(scrapy.Spider):
         cause = faults.cause_of_exception(exception)
         # Download failures were recorded attempt by attempt by AttemptAuditMiddleware;
         # refusals and size caps never reached it.
-        recorded = not isinstance(exception, IgnoreRequest) or cause == "redirect_loop"
+        recorded = not isinstance(exception, IgnoreRequest) or cause in ("redirect_loop", "refused_address")
         yield from self._failed(request, cause, str(exception)[:300], None, attempt_recorded=recorded)
 
     def _failed(self, request: scrapy.Request, cause: str, detail: str, response: Response | None,
@@ -333,4 +333,6 @@ def _portal_status(cause: str, detail: str, url: str) -> tuple[str, str]:
         return "robots_refused", f"robots.txt disallows the home page {url}"
     if cause == "out_of_scope":
         return "dead", f"home page {url} redirects out of the portal's domain"
+    if cause == "refused_address":
+        return "dead", f"home page {url} leads to an internal address: {detail.removeprefix('refused_address: ')}"
     return "dead", f"home page {url} unreachable: {faults.describe(cause, detail)}"
