@@ -37,6 +37,7 @@ KIND_WEIGHTS = {"html": 62, "pdf": 20, "docx": 12, "image_only": 6}
 CONTENT_TYPES = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 # Every network shows every document kind: the first open county's own reports take them.
 SHOWCASE_KINDS = {2019: "image_only", 2020: "docx", 2021: "pdf", 2022: "html"}
+SCHEMES = ("http", "https", "https_redirect")
 CHARSETS = ("utf-8", "gbk", "gb2312", "none")  # "gb2312": declared so, but the bytes need GBK
 EDITORS = ("王喆", "李堃", "张昇", "陈珺", "刘玥")  # GBK-only characters: a gb2312 decoder fails on them
 
@@ -99,6 +100,8 @@ class Builder:
                                 cms.Dynamic()], len(counties), "families")
         charsets = self.spread(list(CHARSETS), len(counties), "charsets")
         statuses = ["ok"] * len(counties)
+        # With https, portals of every kind: plain http, https, and https listed by an http URL.
+        schemes = self.spread(list(SCHEMES), len(counties), "schemes") if self.net.https else ["http"] * len(counties)
         if self.net.faults:
             if len(counties) < 5:
                 raise ValueError("a network with faults needs at least 5 portals")
@@ -114,7 +117,7 @@ class Builder:
             family = families[index]
             if isinstance(family, cms.Hanweb):  # each hanweb site has its own web id
                 family = cms.Hanweb(self.rng.randint(1, 90), self.rng.randint(100, 900) * 10)
-            self.county_site(county, city, family, charsets[index], statuses[index])
+            self.county_site(county, city, family, charsets[index], statuses[index], schemes[index])
         for site in list(provinces.values()) + list(cities.values()):
             self.directory_pages(site)
         faults.plant_portal_faults(self.net)
@@ -148,7 +151,7 @@ class Builder:
                        else (self.stream("dirlabel", site.host).choice(("市县政府", "区县政府网站", "县（市、区）政府")),
                              "/sxzf/index.html"))
         site.chrome.nav = [("首页", "/"), (label, path)]
-        rows = "\n".join(f'<li><a href="{child.url}" target="_blank">{html.escape(child.name)}</a></li>'
+        rows = "\n".join(f'<li><a href="{child.listed_url}" target="_blank">{html.escape(child.name)}</a></li>'
                          for child in children)
         heading = "市（州）政府网站" if site.level == "province" else "县（市、区）政府网站"
         directory = (f"<div class='zfwzdh'><h3>国务院部门网站</h3><ul><li><a href='http://www.gov.cn/'>中国政府网</a></li></ul>"
@@ -161,7 +164,8 @@ class Builder:
 
     # -------------------------------------------------------------- county
 
-    def county_site(self, county: places.Place, city: Site, family: cms.Family, charset: str, status: str) -> None:
+    def county_site(self, county: places.Place, city: Site, family: cms.Family, charset: str, status: str,
+                    scheme: str) -> None:
         rng = self.stream("county", county.code)
         host = self.host_for(county.name, county.city)
         name = f"{county.name}人民政府"
@@ -169,6 +173,9 @@ class Builder:
                              city=county.city, host=host, family=family, charset=charset, parent=city.host,
                              site_code=f"{county.code}{rng.randint(1, 9):04d}")
         site.status = status
+        site.scheme = scheme
+        # Many https portals print links to their own pages as absolute https URLs.
+        site.absolute_links = scheme != "http" and self.stream("absolute-links", host).random() < 0.5
         if status == "ok" and self.net.showcase_host is None:
             self.net.showcase_host = host
         if rng.random() < 0.6:
@@ -338,7 +345,7 @@ class CountyLayout:
         if self.deleted(organ, year):
             column_url = None
         else:
-            column_url = f"http://{site.host}{page_path}"
+            column_url = f"{site.origin}{page_path}"
         title = self.cms_title(organ, year)
         layout = rng.choice(render.LAYOUTS) if kind == "html" else (
             rng.choice(("pdf_ruled", "pdf_unruled")) if kind == "pdf" else kind)
@@ -346,7 +353,7 @@ class CountyLayout:
         modified = dt.date.fromisoformat(date)
         if self.republished(organ, year):
             modified = dt.date(2025, 4, 20)
-        entry_url = f"http://{site.host}{page_path}"
+        entry_url = f"{site.origin}{page_path}"
         if kind == "html":
             editor = self.editor_line(site, rng)
 
@@ -359,10 +366,10 @@ class CountyLayout:
         else:
             ext = "pdf" if kind in ("pdf", "image_only") else "docx"
             attachment_path = site.family.attachment_path(column, date, doc_id, ext)
-            document_url = f"http://{site.host}{attachment_path}"
+            document_url = f"{site.origin}{attachment_path}"
             link_text = rng.choice((f"{title}.{ext}", f"附件：{title}", "点击下载", f"{title}（{'图片版' if kind == 'image_only' else ext.upper()}）"))
             intro = rng.choice(("", f"<p>现将{html.escape(title)}予以公布。</p>", "<p>详见附件。</p>"))
-            content = (f"{intro}<p class='attachment'>附件：<a href='{html.escape(site.family.href(document_url, site.host, page_path.rsplit('/', 1)[0]))}'>"
+            content = (f"{intro}<p class='attachment'>附件：<a href='{html.escape(site.family.href(document_url, site.link_host, page_path.rsplit('/', 1)[0]))}'>"
                        f"{html.escape(link_text)}</a></p>")
             self.b.add_html(site, page_path, title=title, column=column.name, crumbs=self.crumbs(column),
                             content=content, article=article, modified=modified)
@@ -381,8 +388,8 @@ class CountyLayout:
             new_path = site.family.article_path(column, date, doc_id + 7)
             site.resources[new_path] = site.resources[old_path]
             site.resources[old_path] = Resource("text/html", bytes, modified, status=301,
-                                                headers=[("Location", f"http://{site.host}{new_path}")])
-            moved_from, entry_url = entry_url, f"http://{site.host}{new_path}"
+                                                headers=[("Location", f"{site.origin}{new_path}")])
+            moved_from, entry_url = entry_url, f"{site.origin}{new_path}"
             if document_url == moved_from:
                 document_url = entry_url
                 self.net.changes["moved"].append({"from": moved_from, "to": entry_url})
@@ -441,11 +448,11 @@ class CountyLayout:
             listed = [r for r in self.net.reports if r["portal_host"] == self.site.host and r["report_year"] == year]
             body = (f"<div class='article-content'><p>现将{html.escape(self.site.name[:-4])}{year}年度政府信息公开工作年度报告汇总公布如下。</p>"
                     "<ul class='report-list'>" + "".join(
-                        f"<li><a href='{html.escape(self.family.href(r['page_url'], self.site.host, ''))}'>{html.escape(r['page_title'])}</a></li>"
+                        f"<li><a href='{html.escape(self.family.href(r['page_url'], self.site.link_host, ''))}'>{html.escape(r['page_title'])}</a></li>"
                         for r in listed) + "</ul></div>")
         date = f"{year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)}" if kind != "disclosure_guide" else "2022-05-10"
         path = self.family.article_path(column, date, self.site.doc_id(f"lookalike:{kind}:{year}:{column.slug}"))
-        url = f"http://{self.site.host}{path}"
+        url = f"{self.site.origin}{path}"
         article = {"title": title, "published_on": date, "time": "09:30", "source": self.site.name,
                    "index_code": f"{self.site.code}/{date[:4]}-{rng.randint(1, 999):05d}", "info_table": False,
                    "show_title": True}
@@ -479,7 +486,7 @@ class CountyLayout:
         date = report["published_on"]
         path = self.family.article_path(statutory, date, self.site.doc_id(f"alias:{report['url']}"))
         self.site.resources[path] = source
-        alias = f"http://{self.site.host}{path}"
+        alias = f"{self.site.origin}{path}"
         statutory.entries.append(cms.Entry(report["page_title"], alias, date))
         report["also_at"].append(alias)
         if report["url"] in self.net.changes["republished"]:  # one report at two URLs: both corrected
@@ -525,7 +532,7 @@ class CountyLayout:
                    "index_code": f"{self.site.code}/{date[:4]}-{rng.randint(1, 999):05d}", "info_table": False, "show_title": True}
         self.b.add_html(self.site, path, title=title, column=column.name, crumbs=self.crumbs(column),
                         content=text, article=article, modified=dt.date.fromisoformat(date))
-        column.entries.append(cms.Entry(title, f"http://{self.site.host}{path}", date))
+        column.entries.append(cms.Entry(title, f"{self.site.origin}{path}", date))
 
     # -------------------------------------------------------------- columns and pages
 
@@ -549,7 +556,7 @@ class CountyLayout:
                 f"<li><a href='{c.path}'>{html.escape(c.name)}</a></li>" for c in area.children) + "</ul></div>"
             return f"{side}<div class='list-box'><h2>{html.escape(col.name)}</h2>{subnav}{list_html}{paging}</div>"
 
-        for path, (content_type, text) in site.family.list_pages(column, site.host, render_list).items():
+        for path, (content_type, text) in site.family.list_pages(column, site.link_host, render_list).items():
             newest = max((dt.date.fromisoformat(e.date) for e in column.entries), default=dt.date(2022, 1, 1))
             if content_type == "text/xml":
                 key = cms.dataproxy_key(path)
@@ -560,7 +567,7 @@ class CountyLayout:
 
     def home(self, area: cms.Column, news: cms.Column, report_column: cms.Column, towns_page: str) -> None:
         site = self.site
-        latest = "".join(f"<li><a href='{site.family.href(e.url, site.host, '')}'>{html.escape(e.title)}</a></li>"
+        latest = "".join(f"<li><a href='{site.family.href(e.url, site.link_host, '')}'>{html.escape(e.title)}</a></li>"
                          for e in news.entries[:8])
         quick = (f"<div class='zwgk-links'><a href='{area.path}'>政府信息公开</a>"
                  f"<a href='{area.children[0].path}'>政府信息公开指南</a>"
@@ -579,7 +586,7 @@ class CountyLayout:
         for (town, kind), code in zip(self.towns, self.town_codes):
             organ_name = next(o.name for o in self.organs if o.code == code)
             own = township_own.get(organ_name)
-            link = f"<a href='{own.url}' target='_blank'>{own.url}</a>" if own else ""
+            link = f"<a href='{own.listed_url}' target='_blank'>{own.listed_url}</a>" if own else ""
             rows.append(f"<tr><td>{html.escape(town)}</td><td>{code}</td><td>{link}</td></tr>")
         table = ("<table class='xzqh'><tr><th>乡镇（街道）</th><th>区划代码</th><th>网站</th></tr>"
                  + "".join(rows) + "</table>")
@@ -598,6 +605,7 @@ class CountyLayout:
         site = self.b.new_site(name=organ.name, level="township", code=organ.code or "", province=self.site.province,
                                city=self.site.city, host=host, family=family, charset=self.site.charset,
                                parent=self.site.host, site_code=self.site.chrome.site_code)
+        site.scheme, site.absolute_links = self.site.scheme, self.site.absolute_links
         return site
 
 

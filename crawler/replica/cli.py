@@ -23,6 +23,8 @@ network_options = [
                  help="How many county portals."),
     click.option("--faults", is_flag=True, help="Plant faults: dead and walled portals, 5xx, timeouts, resets, "
                                                 "redirect loops, oversized bodies, a gzip bomb."),
+    click.option("--https", is_flag=True, help="Serve a share of the portals over https only (reached through "
+                                               "CONNECT; http answers a 301 to https)."),
 ]
 
 
@@ -40,15 +42,16 @@ def replica() -> None:
 @replica.command("serve")
 @click.option("--port", default=8899, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @with_network_options
-def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
+def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
     """Run the forward proxy until interrupted."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
     running = serve_in_thread(network, port=port)
     counties = [site for site in network.sites.values() if site.level == "county"]
     click.echo(f"replica seed {seed} epoch {epoch}: {len(network.sites)} sites, {len(counties)} county portals, "
                f"{len(network.reports)} report documents{', faults planted' if faults else ''}")
     click.echo(f"proxy: {running.proxy_url}   e.g. curl -x {running.proxy_url} {counties[0].url}")
-    click.echo(f"crawl it with: http_proxy={running.proxy_url} scrapy crawl county_portals")
+    click.echo(f"crawl it with: http_proxy={running.proxy_url} https_proxy={running.proxy_url}"
+               " scrapy crawl county_portals")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -57,17 +60,17 @@ def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
 
 @replica.command("truth")
 @with_network_options
-def truth(seed: int, epoch: int, portals: int, faults: bool) -> None:
+def truth(seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
     """Print the ground truth as JSON: portals, reports with every value, look-alikes, faults."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
     click.echo(json.dumps(network.truth(), ensure_ascii=False, indent=1))
 
 
 @replica.command("registry")
 @with_network_options
-def registry(seed: int, epoch: int, portals: int, faults: bool) -> None:
+def registry(seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
     """Print the portal registry CSV (code,name,level,province,city,url) of the network."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
     click.echo(network.registry_csv(), nl=False)
 
 

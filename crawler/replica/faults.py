@@ -67,24 +67,24 @@ def plant_faults(layout: CountyLayout, report_column: cms.Column) -> None:
                                  "portal_code": site.code, "recovers": True})
     date = "2023-02-10"
     missing = layout.family.article_path(target, date, site.doc_id("fault:missing"))
-    target.entries.append(cms.Entry(f"{site.name[:-4]}2021年政府信息公开工作年度报告（更正）", f"http://{site.host}{missing}", date))
-    layout.net.planted.append({"kind": "http_404", "url": f"http://{site.host}{missing}", "host": site.host,
+    target.entries.append(cms.Entry(f"{site.name[:-4]}2021年政府信息公开工作年度报告（更正）", f"{site.origin}{missing}", date))
+    layout.net.planted.append({"kind": "http_404", "url": f"{site.origin}{missing}", "host": site.host,
                              "cause": "http_404", "portal_code": site.code})
     # a redirect chain (three hops) in front of a real report page
     report = rng.choice([r for r in report_pages if r["attachment_of"] is None] or report_pages)
     hops = [layout.family.article_path(target, "2020-01-0" + str(n + 1), site.doc_id(f"fault:hop{n}")) for n in range(3)]
     final = report["page_url"]
-    for here, there in zip(hops, [*(f"http://{site.host}{h}" for h in hops[1:]), final]):
+    for here, there in zip(hops, [*(f"{site.origin}{h}" for h in hops[1:]), final]):
         site.resources[here] = Resource("text/html", bytes, layout.b.today, status=301 if here == hops[0] else 302,
                                         headers=[("Location", there)])
-    target.entries.append(cms.Entry(report["page_title"] + "（转载）", f"http://{site.host}{hops[0]}", report["published_on"]))
-    layout.net.planted.append({"kind": "redirect_chain", "url": f"http://{site.host}{hops[0]}", "host": site.host,
+    target.entries.append(cms.Entry(report["page_title"] + "（转载）", f"{site.origin}{hops[0]}", report["published_on"]))
+    layout.net.planted.append({"kind": "redirect_chain", "url": f"{site.origin}{hops[0]}", "host": site.host,
                              "cause": "redirect_chain", "portal_code": site.code, "final": final, "recovers": True})
     loop = [layout.family.article_path(target, "2020-02-0" + str(n + 1), site.doc_id(f"fault:loop{n}")) for n in range(2)]
-    site.resources[loop[0]] = Resource("text/html", bytes, layout.b.today, status=302, headers=[("Location", f"http://{site.host}{loop[1]}")])
-    site.resources[loop[1]] = Resource("text/html", bytes, layout.b.today, status=302, headers=[("Location", f"http://{site.host}{loop[0]}")])
-    target.entries.append(cms.Entry(f"{site.name[:-4]}政府信息公开工作年度报告（2020年）", f"http://{site.host}{loop[0]}", "2021-01-20"))
-    layout.net.planted.append({"kind": "redirect_loop", "url": f"http://{site.host}{loop[0]}", "host": site.host,
+    site.resources[loop[0]] = Resource("text/html", bytes, layout.b.today, status=302, headers=[("Location", f"{site.origin}{loop[1]}")])
+    site.resources[loop[1]] = Resource("text/html", bytes, layout.b.today, status=302, headers=[("Location", f"{site.origin}{loop[0]}")])
+    target.entries.append(cms.Entry(f"{site.name[:-4]}政府信息公开工作年度报告（2020年）", f"{site.origin}{loop[0]}", "2021-01-20"))
+    layout.net.planted.append({"kind": "redirect_loop", "url": f"{site.origin}{loop[0]}", "host": site.host,
                              "cause": "redirect_loop", "portal_code": site.code})
     # an oversized scan and a gzip bomb, both linked from the report column
     big = layout.family.attachment_path(target, "2021-03-01", site.doc_id("fault:big"), "pdf")
@@ -96,11 +96,11 @@ def plant_faults(layout: CountyLayout, report_column: cms.Column) -> None:
     holder = layout.family.article_path(target, "2021-03-03", site.doc_id("fault:holder"))
     layout.b.add_html(site, holder, title=f"{site.name[:-4]}2020年度政府信息公开工作年度报告（扫描件）", column=target.name,
                     crumbs=layout.crumbs(target),
-                    content=f"<p>附件：<a href='{site.family.href(f'http://{site.host}{big}', site.host, '')}'>扫描件.pdf</a></p>")
-    target.entries.append(cms.Entry(f"{site.name[:-4]}2020年度政府信息公开工作年度报告（扫描件）", f"http://{site.host}{holder}", "2021-03-03"))
-    target.entries.append(cms.Entry(f"{site.name[:-4]}政府信息公开年报专栏说明", f"http://{site.host}{bomb}", "2021-03-02"))
+                    content=f"<p>附件：<a href='{site.family.href(f'{site.origin}{big}', site.link_host, '')}'>扫描件.pdf</a></p>")
+    target.entries.append(cms.Entry(f"{site.name[:-4]}2020年度政府信息公开工作年度报告（扫描件）", f"{site.origin}{holder}", "2021-03-03"))
+    target.entries.append(cms.Entry(f"{site.name[:-4]}政府信息公开年报专栏说明", f"{site.origin}{bomb}", "2021-03-02"))
     for cause, path in pages.items():
-        layout.net.planted.append({"kind": cause, "url": f"http://{site.host}{path}", "host": site.host,
+        layout.net.planted.append({"kind": cause, "url": f"{site.origin}{path}", "host": site.host,
                                  "cause": cause, "portal_code": site.code})
 
 

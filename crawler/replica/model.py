@@ -64,9 +64,28 @@ class Site:
     chrome: cms.SiteChrome | None = None
     taken_ids: set[int] = field(default_factory=set)
 
+    # "http"; "https" (http answers a 301 to https); "https_redirect": https, but listed by
+    # its http URL, so a crawl meets the redirect first.
+    scheme: str = "http"
+    absolute_links: bool = False  # links its own pages by absolute URLs
+
+    @property
+    def origin(self) -> str:
+        return f"{'http' if self.scheme == 'http' else 'https'}://{self.host}"
+
     @property
     def url(self) -> str:
-        return f"http://{self.host}/"
+        return f"{self.origin}/"
+
+    @property
+    def listed_url(self) -> str:
+        """The URL registries and directories give: the http one of an https_redirect site."""
+        return f"http://{self.host}/" if self.scheme == "https_redirect" else self.url
+
+    @property
+    def link_host(self) -> str:
+        """The host `cms.Family.href` links relatively; "" when every link is absolute."""
+        return "" if self.absolute_links else self.host
 
     def doc_id(self, key: str) -> int:
         """A stable article id for `key`: the same document keeps its URL in every epoch."""

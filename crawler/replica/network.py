@@ -28,8 +28,8 @@ __all__ = ["DEFAULT_PORTALS", "EPOCH_DATES", "Network", "Organ", "Reply", "Resou
 
 
 class Network:
-    def __init__(self, seed: int, epoch: int, faults: bool):
-        self.seed, self.epoch, self.faults = seed, epoch, faults
+    def __init__(self, seed: int, epoch: int, faults: bool, https: bool = False):
+        self.seed, self.epoch, self.faults, self.https = seed, epoch, faults, https
         self.sites: dict[str, Site] = {}
         self.reports: list[dict] = []
         self.lookalikes: list[dict] = []
@@ -51,6 +51,10 @@ class Network:
             return Reply(502, [("Content-Type", "text/plain; charset=utf-8"), ("X-Replica-Error", "dns")],
                          f"502 Bad Gateway: could not resolve host {host!r} (NXDOMAIN)\n".encode())
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if parts.scheme == "https" and site.scheme == "http":
+            return Reply(0, [], b"", reset=True)  # no TLS on a plain http portal
+        if parts.scheme == "http" and site.scheme != "http":
+            return Reply(301, [("Location", f"https://{host}{path}"), ("Content-Length", "0")], b"")
         if method == "POST" and body and parts.path.endswith("dataproxy.jsp"):
             path += ("&" if parts.query else "?") + body.decode("latin-1")
         if site.status == "waf":
@@ -209,11 +213,17 @@ _ASSETS = {
 }
 
 
-def build_network(seed: int = 1, epoch: int = 1, portals: int | None = None, faults: bool = False) -> Network:
-    """The replica network for `seed` as it stands at `epoch` (1 or 2)."""
+def build_network(seed: int = 1, epoch: int = 1, portals: int | None = None, faults: bool = False,
+                  https: bool = False) -> Network:
+    """The replica network for `seed` as it stands at `epoch` (1 or 2).
+
+    With `https`, a share of the county portals (and their townships) serve https only,
+    answering http with a 301 to https; some are listed by their http URL, some link their
+    own pages by absolute https URLs. The proxy in `server.py` serves them through CONNECT.
+    """
     if epoch not in EPOCH_DATES:
         raise ValueError(f"epoch must be one of {sorted(EPOCH_DATES)}, not {epoch!r}")
-    net = Network(seed, epoch, faults)
+    net = Network(seed, epoch, faults, https)
     Builder(net, portals or DEFAULT_PORTALS).build()
     if faults:
         gzip_bomb()  # compressed once, now: its first request must not be slow for another reason

@@ -20,9 +20,9 @@ def truth(net: Network) -> dict:
         "reports": net.reports,
         "lookalikes": net.lookalikes,
         "faults_planted": net.planted,
-        "disallowed": sorted({f"http://{site.host}{prefix}" for site in net.sites.values()
+        "disallowed": sorted({f"{site.origin}{prefix}" for site in net.sites.values()
                               for prefix in site.disallow}),
-        "traps": sorted({f"http://{site.host}{prefix}" for site in net.sites.values() for prefix in site.traps}),
+        "traps": sorted({f"{site.origin}{prefix}" for site in net.sites.values() for prefix in site.traps}),
         "changes": net.changes,
     }
 
@@ -40,5 +40,5 @@ def registry_csv(net: Network) -> str:
     writer.writerow(("code", "name", "level", "province", "city", "url"))
     for site in net.sites.values():
         if site.level in ("county", "township"):
-            writer.writerow((site.code, site.name, site.level, site.province, site.city, site.url))
+            writer.writerow((site.code, site.name, site.level, site.province, site.city, site.listed_url))
     return out.getvalue()

@@ -76,6 +76,9 @@ class CountyPortalsSpider(scrapy.Spider):
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
         self.portal_by_host = {portal.host: portal.code for portal in chosen}
+        # The scheme each host answered on: http and https of one host are one site, and a
+        # link by the other scheme (an absolute https link, an old http one) is not fetched twice.
+        self.schemes: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -138,6 +141,7 @@ class CountyPortalsSpider(scrapy.Spider):
                 depth: int, attachment_of: str | None = None, link_text: str = "", parent_title: str = ""):
         code = response.meta[PORTAL_META]
         state = self.states[code]
+        url = self._in_known_scheme(url)
         if self.scope.refusal(url, code) is not None:
             return None
         if self.plan.skip(url):
@@ -158,9 +162,16 @@ class CountyPortalsSpider(scrapy.Spider):
         return self._request(url, code, role=role, context=context, depth=depth, score=score,
                              attachment_of=attachment_of, link_text=link_text, parent_title=parent_title)
 
+    def _in_known_scheme(self, url: str) -> str:
+        parts = urlsplit(url)
+        scheme = self.schemes.get(parts.hostname or "")
+        return parts._replace(scheme=scheme).geturl() if scheme and scheme != parts.scheme else url
+
     # -- responses ------------------------------------------------------------------------
 
     def parse_page(self, response: Response):
+        answered = urlsplit(response.url)
+        self.schemes[answered.hostname or ""] = answered.scheme
         meta = response.meta
         code = meta[PORTAL_META]
         state = self.states[code]
