@@ -68,6 +68,12 @@ OGI_PARSE_PROCESSES = 1
 # Bytes of fetched documents waiting for a parser before the crawl waits for them.
 OGI_PARSE_BACKLOG_BYTES = 256 * 1024 * 1024
 
+# Script-filled list pages (crawler.browser): the browser binary (Debian's chromium, never
+# a Playwright download), pages rendered at once, and seconds one render may take.
+OGI_BROWSER = "/usr/bin/chromium"
+OGI_RENDER_CONCURRENCY = 2
+OGI_RENDER_TIMEOUT = 30
+
 # Per-portal limits of the county_portals spider.
 OGI_PORTAL_MAX_DEPTH = 8
 OGI_PORTAL_MAX_REQUESTS = 1500
@@ -84,6 +90,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Refuses redirects to internal addresses before the audit and redirect see them, and
     # resolves host names when no proxy is set (crawler.guard).
     "crawler.guard.AddressGuardMiddleware": 630,
+    # Answers the few requests the spider marks for rendering from a headless browser.
+    "crawler.browser.RenderMiddleware": 640,
     # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
 }
 DOWNLOAD_HANDLERS = {

@@ -8,6 +8,7 @@ with ``http_proxy`` and ``https_proxy`` both set.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -88,3 +89,10 @@ def test_no_page_is_fetched_under_both_schemes(crawl):
             schemes[(entry["host"], entry["path"])].add(parts.scheme)
     twice = [key for key, seen in schemes.items() if len(seen) > 1]
     assert twice == []
+
+
+def test_a_crawl_of_static_lists_starts_no_browser(crawl):
+    done, _, _, db = crawl
+    stats = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])["scrapy"]
+    assert stats["ogi/pages"] > 100 and "ogi/rendered" not in stats
+    assert "rendering " not in done.stderr

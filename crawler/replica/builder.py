@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from crawler.replica import cms, faults, places, render, reports
+from crawler.replica import cms, faults, places, render, reports, scripted
 from crawler.replica.lookalikes import render_lookalike
 from crawler.replica.model import EPOCH_DATES, Organ, Resource, Site, encode, html_content_type
 
@@ -102,6 +102,9 @@ class Builder:
         statuses = ["ok"] * len(counties)
         # With https, portals of every kind: plain http, https, and https listed by an http URL.
         schemes = self.spread(list(SCHEMES), len(counties), "schemes") if self.net.https else ["http"] * len(counties)
+        # With scripted lists, columns whose later pages only a script lists, in each style.
+        lists = (self.spread(["static", *scripted.STYLES], len(counties), "lists") if self.net.scripted
+                 else ["static"] * len(counties))
         if self.net.faults:
             if len(counties) < 5:
                 raise ValueError("a network with faults needs at least 5 portals")
@@ -117,6 +120,8 @@ class Builder:
             family = families[index]
             if isinstance(family, cms.Hanweb):  # each hanweb site has its own web id
                 family = cms.Hanweb(self.rng.randint(1, 90), self.rng.randint(100, 900) * 10)
+            if lists[index] != "static":
+                family = scripted.Scripted(family, lists[index])
             self.county_site(county, city, family, charsets[index], statuses[index], schemes[index])
         for site in list(provinces.values()) + list(cities.values()):
             self.directory_pages(site)
@@ -558,6 +563,10 @@ class CountyLayout:
 
         for path, (content_type, text) in site.family.list_pages(column, site.link_host, render_list).items():
             newest = max((dt.date.fromisoformat(e.date) for e in column.entries), default=dt.date(2022, 1, 1))
+            if content_type == "application/json":  # a script-filled list's API page
+                site.resources[path] = Resource("application/json; charset=utf-8", (lambda t=text: t.encode("utf-8")),
+                                                newest)
+                continue
             if content_type == "text/xml":
                 key = cms.dataproxy_key(path)
                 site.resources[key] = Resource("text/xml; charset=utf-8", (lambda t=text: t.encode("utf-8")), newest)

@@ -25,6 +25,8 @@ network_options = [
                                                 "redirect loops, oversized bodies, a gzip bomb."),
     click.option("--https", is_flag=True, help="Serve a share of the portals over https only (reached through "
                                                "CONNECT; http answers a 301 to https)."),
+    click.option("--scripted", is_flag=True, help="Some portals print only a column's first page; their script "
+                                                  "lists the rest from a JSON API."),
 ]
 
 
@@ -42,9 +44,9 @@ def replica() -> None:
 @replica.command("serve")
 @click.option("--port", default=8899, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @with_network_options
-def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
+def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Run the forward proxy until interrupted."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     running = serve_in_thread(network, port=port)
     counties = [site for site in network.sites.values() if site.level == "county"]
     click.echo(f"replica seed {seed} epoch {epoch}: {len(network.sites)} sites, {len(counties)} county portals, "
@@ -60,17 +62,17 @@ def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: b
 
 @replica.command("truth")
 @with_network_options
-def truth(seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
+def truth(seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Print the ground truth as JSON: portals, reports with every value, look-alikes, faults."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     click.echo(json.dumps(network.truth(), ensure_ascii=False, indent=1))
 
 
 @replica.command("registry")
 @with_network_options
-def registry(seed: int, epoch: int, portals: int, faults: bool, https: bool) -> None:
+def registry(seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Print the portal registry CSV (code,name,level,province,city,url) of the network."""
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     click.echo(network.registry_csv(), nl=False)
 
 

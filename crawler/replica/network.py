@@ -28,8 +28,8 @@ __all__ = ["DEFAULT_PORTALS", "EPOCH_DATES", "Network", "Organ", "Reply", "Resou
 
 
 class Network:
-    def __init__(self, seed: int, epoch: int, faults: bool, https: bool = False):
-        self.seed, self.epoch, self.faults, self.https = seed, epoch, faults, https
+    def __init__(self, seed: int, epoch: int, faults: bool, https: bool = False, scripted: bool = False):
+        self.seed, self.epoch, self.faults, self.https, self.scripted = seed, epoch, faults, https, scripted
         self.sites: dict[str, Site] = {}
         self.reports: list[dict] = []
         self.lookalikes: list[dict] = []
@@ -214,16 +214,18 @@ _ASSETS = {
 
 
 def build_network(seed: int = 1, epoch: int = 1, portals: int | None = None, faults: bool = False,
-                  https: bool = False) -> Network:
+                  https: bool = False, scripted: bool = False) -> Network:
     """The replica network for `seed` as it stands at `epoch` (1 or 2).
 
     With `https`, a share of the county portals (and their townships) serve https only,
     answering http with a 301 to https; some are listed by their http URL, some link their
     own pages by absolute https URLs. The proxy in `server.py` serves them through CONNECT.
+    With `scripted`, a share of the county portals print only the first page of each column
+    and list the rest through a JSON API their script calls (see `scripted`).
     """
     if epoch not in EPOCH_DATES:
         raise ValueError(f"epoch must be one of {sorted(EPOCH_DATES)}, not {epoch!r}")
-    net = Network(seed, epoch, faults, https)
+    net = Network(seed, epoch, faults, https, scripted)
     Builder(net, portals or DEFAULT_PORTALS).build()
     if faults:
         gzip_bomb()  # compressed once, now: its first request must not be slow for another reason

@@ -34,6 +34,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import cues, discovery, faults, recrawl
+from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.registry import CRAWLED_LEVELS, Portal, load_registry, select
 from crawler.scope import Scope
@@ -194,11 +195,18 @@ class CountyPortalsSpider(scrapy.Spider):
         if is_text:
             yield from self._follow_links(response)
 
-    def _follow_links(self, response: TextResponse):
+    def _follow_links(self, response: TextResponse, extra_html: str = ""):
         meta = response.meta
-        found = discovery.discover(response.url, response.text, meta["context"])
+        found = discovery.discover(response.url, response.text + extra_html, meta["context"])
         depth = meta["depth_in_portal"]
         self.plan.note_read(response.url, found.linked)
+        needs_browser = None if meta.get(RENDER_META) else discovery.script_filled(response.text, found)
+        if needs_browser:  # its script lists what the HTML does not: ask a browser (crawler.browser)
+            self.logger.info("rendering %s: %s", response.url, needs_browser)
+            render_meta = {key: meta[key] for key in (PORTAL_META, "role", "context", "depth_in_portal")}
+            yield scrapy.Request(response.url, callback=self.parse_rendered, errback=self.on_error,
+                                 priority=discovery.SCORES["page"], dont_filter=True,
+                                 meta={**render_meta, RENDER_META: needs_browser})
         for link in found.links:
             on_document = found.context == "document" and link.role in ("attachment", "report_attachment")
             request = self._follow(
@@ -214,6 +222,22 @@ class CountyPortalsSpider(scrapy.Spider):
                                    score=discovery.SCORES["page"], depth=depth)
             if request is not None:
                 yield request
+
+    def parse_rendered(self, response: TextResponse):
+        """A page rendered by the browser: archive what its script fetched, follow the links
+        of the rendered DOM and of the JSON the script read."""
+        anchors = []
+        for fetch in response.meta.get(BROWSER_FETCHES_META, []):
+            yield {
+                "kind": "page", "portal": response.meta[PORTAL_META], "url": fetch.url, "final_url": fetch.url,
+                "status": fetch.status, "request_headers": fetch.request_headers,
+                "response_headers": fetch.response_headers, "body": fetch.body,
+                "content_type": fetch.response_headers.get("content-type"), "fetched_at": _now(),
+                "duration": fetch.duration, "error": None, "role": "list_api", "link_text": None,
+                "parent_title": None, "attachment_of": None,
+            }
+            anchors += discovery.json_links(fetch.url, fetch.body)
+        yield from self._follow_links(response, extra_html="".join(anchors))
 
     def parse_revalidation(self, response: Response):
         """A known document asked again: unchanged (304), moved away (3xx) or answered in full."""
