@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from crawler import registry_cli
+from crawler import registry_cli, summary
 
 DEMO_SETTINGS = {
     # The replica runs on loopback in this process: politeness delays would only slow it.
@@ -56,7 +56,7 @@ def summary_lines(archive_path: Path) -> list[str]:
         lines += [f"  {name:<32} {count:>6}" for name, count in table.items()] or ["  (none)"]
     lines += ["", "failed fetches by cause"]
     lines += [f"  {row['cause']:<32} {row['n']:>6}" for row in failures] or ["  (none)"]
-    return lines
+    return lines + ["", *summary.summary_lines(archive_path, sections=("coverage",))]
 
 
 @click.command()

@@ -98,6 +98,8 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.AuditedHTTPDownloadHandler",
     "https": "crawler.handlers.AuditedHTTPDownloadHandler",
 }
+# Logs portals by status, reports by year and level, organs with a report per county and year.
+EXTENSIONS = {"crawler.summary.CrawlSummary": 500}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

@@ -96,3 +96,18 @@ def test_a_crawl_of_static_lists_starts_no_browser(crawl):
     stats = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])["scrapy"]
     assert stats["ogi/pages"] > 100 and "ogi/rendered" not in stats
     assert "rendering " not in done.stderr
+
+
+def test_the_crawl_ends_with_the_researchers_summary(crawl):
+    done, network, _, db = crawl
+    log = done.stderr[done.stderr.index("crawl summary for researchers"):]
+    assert "portals by status" in log and "reports by year and level" in log
+    wanted = defaultdict(lambda: defaultdict(set))
+    for report in network.truth()["reports"]:
+        wanted[report["portal_code"][:6]][report["report_year"]].add(report["organ"])
+    table = log[log.index("organs with a report, per county and year"):].splitlines()
+    years = [int(y) for y in table[1].split()[1:]]
+    rows = {line.split()[0]: [int(n) for n in line.split()[-len(years):]] for line in table[2:2 + len(wanted)]}
+    assert rows == {county: [len(per_year.get(y, ())) for y in years] for county, per_year in wanted.items()}
+    counted = {status: n for status, n in (line.split() for line in log.splitlines()[2:4] if line.strip())}
+    assert counted == {"ok": str(sum(site.level in ("county", "township") for site in network.sites.values()))}
