@@ -268,7 +268,7 @@ def select(
         chosen.append(portal)
     if sample is None or sample == "":
         return chosen
-    size = int(sample)
+    size = int(sample) if str(sample).strip().isdigit() else 0
     if size < 1:
         raise ValueError(f"sample must be a positive number of portals, not {sample!r}")
     rng = random.Random(f"sample:{size}:{registry_digest(chosen)}")
