@@ -118,3 +118,14 @@ def test_without_a_proxy_a_name_resolving_to_a_private_address_is_refused():
     assert asyncio.run(guard.process_request(Request("http://www.linxi.gov.cn/"))) is None
     behind_proxy = AddressGuardMiddleware(_Crawler(), resolve=None)
     assert asyncio.run(behind_proxy.process_request(Request("http://inside.linxi.gov.cn/xxgk/"))) is None
+
+
+def test_an_unreadable_registry_is_one_error_line_and_no_crawl(tmp_path):
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x01 not a registry")
+    for registry, reason in ((tmp_path / "missing.csv", "No such file"), (tmp_path / "binary.csv", "lacks the column")):
+        done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", f"portals={registry}",
+                               "-s", f"OGI_ARCHIVE={tmp_path / 'archive.db'}", "-s", "LOG_LEVEL=INFO"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        errors = [line for line in done.stderr.splitlines() if "] ERROR: " in line]
+        assert len(errors) == 1 and reason in errors[0], done.stderr[-2000:]
+        assert "Traceback" not in done.stderr and "Spider closed (registry_error" in done.stderr

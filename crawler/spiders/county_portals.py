@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 from crawler import cues, discovery, faults, recrawl
 from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.middlewares import PORTAL_META, STARTED_META
-from crawler.registry import CRAWLED_LEVELS, Portal, load_registry, select
+from crawler.registry import CRAWLED_LEVELS, Portal, Registry, RegistryError, load_registry, select
 from crawler.scope import Scope
 
 GONE_STATUSES = (404, 410)
@@ -69,7 +69,13 @@ class CountyPortalsSpider(scrapy.Spider):
                  city: str | None = None, sample: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.recrawl_policy = recrawl
-        registry = load_registry(portals)
+        try:
+            registry = load_registry(portals)
+        except RegistryError as error:  # the whole file is unreadable: said in one line, nothing crawled
+            self.registry_error: str | None = str(error)
+            registry = Registry([], [])
+        else:
+            self.registry_error = None
         self.registry_problems = registry.problems
         crawled = [p for p in registry.portals if p.level in CRAWLED_LEVELS]
         chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
@@ -95,6 +101,9 @@ class CountyPortalsSpider(scrapy.Spider):
         return spider
 
     async def start(self):
+        if self.registry_error:
+            self.logger.error("%s: nothing to crawl", self.registry_error)
+            raise CloseSpider(f"registry_error: {self.registry_error}")
         for problem in self.registry_problems:
             self.logger.warning("registry %s: skipped", problem)
         for portal in self.portals:
