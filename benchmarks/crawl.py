@@ -9,7 +9,8 @@ requests, seconds from the first request to the last and pages per second over t
 end to end (the focused crawl goes on parsing what it fetched after its last request), truth
 report documents found, requests per report found; then the ratios (goal: the focused crawl
 needs at most a fifth of the breadth-first crawl's requests per report and fetches at least
-half as many pages per second).
+half as many pages per second). Last, the focused crawl of a network whose columns a script
+fills (--render-portals): pages rendered in the browser and seconds per rendered page.
 """
 
 from __future__ import annotations
@@ -102,11 +103,40 @@ def measure(kind: str, replica, registry: Path, depth: int) -> dict:
             "requests_per_report": len(requests) / reports if reports else float("inf")}
 
 
+def measure_rendering(seed: int, portals: int) -> dict:
+    """The focused crawl of a network whose scripted columns need a browser: pages rendered
+    and seconds per rendered page (wall time inside the browser, OGI_RENDER_CONCURRENCY at once)."""
+    import json
+    import sqlite3
+
+    from crawler.replica.network import build_network
+    from crawler.replica.server import serve_in_thread
+
+    replica = serve_in_thread(build_network(seed=seed, portals=portals, scripted=True))
+    registry = Path(tempfile.mkdtemp(prefix="ogi-bench-rendered-")) / "portals.csv"
+    registry.write_text(replica.network.registry_csv(), encoding="utf-8")
+    out = tempfile.mkdtemp(prefix="ogi-bench-rendered-")
+    started = time.monotonic()
+    env = {**os.environ, "http_proxy": replica.proxy_url, "https_proxy": replica.proxy_url}
+    try:
+        subprocess.run([sys.executable, __file__, "--child", "focused", "--registry", str(registry), "--out", out],
+                       cwd=ROOT, env=env, check=True)
+    finally:
+        replica.stop()
+    with sqlite3.connect(Path(out) / "archive.db") as db:
+        stats = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])["scrapy"]
+    rendered = stats.get("ogi/rendered", 0)
+    return {"pages": stats.get("ogi/pages", 0), "rendered": rendered, "seconds": time.monotonic() - started,
+            "per_rendered": stats.get("ogi/render_seconds", 0) / rendered if rendered else float("nan")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portals", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--depth", type=int, default=8, help="depth limit of the breadth-first crawl")
+    parser.add_argument("--render-portals", type=int, default=8,
+                        help="county portals of the scripted-list network crawled for the rendering cost (0: skip)")
     parser.add_argument("--child", choices=("focused", "breadth_first"))
     parser.add_argument("--registry")
     parser.add_argument("--out")
@@ -145,6 +175,11 @@ def main() -> None:
           " (goal <= 0.2)")
     print(f"pages per second, focused / breadth-first: {focused['pages_per_second'] / baseline['pages_per_second']:.3f}"
           " (goal >= 0.5)")
+    if args.render_portals:
+        cost = measure_rendering(args.seed, args.render_portals)
+        print(f"script-filled lists ({args.render_portals} county portals): {cost['pages']} pages, "
+              f"{cost['rendered']} rendered, {cost['per_rendered']:.2f} s per rendered page, "
+              f"{cost['seconds']:.1f} s end to end")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from crawler import registry_cli, summary
+
 DEMO_SETTINGS = {
     # The replica runs on loopback in this process: politeness delays would only slow it.
     "AUTOTHROTTLE_ENABLED": False,
@@ -55,7 +57,7 @@ def summary_lines(archive_path: Path) -> list[str]:
         lines += [f"  {name:<32} {count:>6}" for name, count in table.items()] or ["  (none)"]
     lines += ["", "failed fetches by cause"]
     lines += [f"  {row['cause']:<32} {row['n']:>6}" for row in failures] or ["  (none)"]
-    return lines
+    return lines + ["", *summary.summary_lines(archive_path, sections=("coverage",))]
 
 
 DEMO_ARCHIVE = Path("ogi-demo.db")
@@ -117,4 +119,4 @@ def demo(seed: int, portal_count: int | None, faults: bool, archive_path: Path) 
     click.echo("\n".join(f"  {command}" for command in next_commands(archive_path)))
 
 
-COMMANDS: list[click.Command] = [demo]
+COMMANDS: list[click.Command] = [demo, *registry_cli.COMMANDS]

@@ -126,6 +126,15 @@ JPAGE_PROXY_URL = re.compile(r"(?:proxyUrl|proxyurl|url)\s*:\s*[\"']([^\"']*data
 JPAGE_ENDPOINT = re.compile(r"[\"'(=]\s*([^\"'()\s<>]*dataproxy\.(?:jsp|do|php|aspx?)[^\"'()\s<>]*)", re.I)
 JPAGE_DEFAULT_ENDPOINT = "/module/web/jpage/dataproxy.jsp"
 # Query-string paging: ?page=2, ?pageNo=2, ?pageIndex=2, ?curPage=2, ?p=2.
+# Lists a script fills from a JSON API (TRS "动静结合", Vue/React front ends): a list
+# template, a record count above the entries printed, a script-driven app root. Such a
+# page is rendered in a browser (crawler.browser).
+LIST_TEMPLATE = re.compile(r"""\bms-repeat(?:-\w+)?\s*=|\bv-for\s*=|\{\{\s*(?:el|item|row)\.\w+\s*\}\}""")
+SCRIPT_RECORD_COUNT = re.compile(r"\b(?:recordCount|record_count|totalCount)\s*[:=]\s*[\"']?(\d{1,6})")
+SCRIPT_APP_ROOT = re.compile(r"""<div[^>]+\bid\s*=\s*["'](?:app|root)["']""", re.I)
+JSON_URL_KEY = re.compile(r"url|href|link", re.I)  # keys of a list API entry that hold its address
+SCRIPT_LIST_API = re.compile(r"\bfetch\s*\(|\baxios\b|\$\.(?:ajax|get|post|getJSON)\s*\(|XMLHttpRequest|openapi|/api/")
+
 PAGE_PARAM = re.compile(
     r"(?:^|[?&])(page|pageNo|pageno|page_no|pageNum|pagenum|pageIndex|pageindex|curPage|currentPage"
     r"|cp|p|pn|pg|pager\.offset)=(\d{1,4})(?=&|$)"

@@ -13,7 +13,9 @@ elsewhere.
 
 from __future__ import annotations
 
+import json
 import re
+from html import escape
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -400,3 +402,53 @@ def paging_urls(url: str, text: str, links: list[RawLink] | None = None) -> list
         links = extract_links(url, text)
     found = trs_pages(url, text) + jpage_pages(url, text) + query_pages(url, text, links)
     return [p for p in dict.fromkeys(found) if p != url]
+
+
+# -- script-filled lists -----------------------------------------------------------------
+
+
+def script_filled(text: str, found: Discovery) -> str | None:
+    """Why this list page needs a browser (its script lists entries the HTML does not), or None.
+
+    Signs: a list template (avalon ``ms-repeat``, Vue ``v-for``, ``{{el.title}}``), a record
+    count in the script above the entries the page prints (and no static pager to follow),
+    or a script-driven app root whose script calls a list API.
+    """
+    if found.context == "document":
+        return None
+    template = cues.LIST_TEMPLATE.search(text)
+    if template:
+        return f"list template {template.group(0).strip()!r}"
+    printed = sum(link.is_document for link in found.links)
+    count = cues.SCRIPT_RECORD_COUNT.search(text)
+    if count and int(count.group(1)) > printed and not found.pages:
+        return f"record count {count.group(1)} above the {printed} entries printed"
+    if cues.SCRIPT_APP_ROOT.search(text):
+        scripts = " ".join(Selector(text=text).xpath("//script[not(@src)]/text()").getall())
+        api = cues.SCRIPT_LIST_API.search(scripts)
+        if api:
+            return f"app root filled by a script ({api.group(0).strip()})"
+    return None
+
+
+def json_links(url: str, body: bytes) -> list[str]:
+    """Anchors (``<a href>title</a>``) for the entries of a list API's JSON answer: every
+    object holding a title and a URL-like value, resolved against the API's URL."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []
+    anchors: list[str] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            title = next((v for k, v in node.items() if isinstance(v, str) and "title" in k.lower()), "")
+            href = next((v for k, v in node.items() if isinstance(v, str) and cues.JSON_URL_KEY.search(k)), None)
+            target = clean_url(url, href) if href else None
+            if target and title:
+                anchors.append(f'<a href="{escape(target)}">{escape(title)}</a>')
+            stack.extend(v for v in node.values() if isinstance(v, (list, dict)))
+    return anchors[::-1]

@@ -3,7 +3,7 @@
 Every failure is recorded as ``"<cause>: <detail>"``; the cause is one of ``dns``,
 ``connection_refused``, ``connection_reset``, ``timeout``, ``http_<status>``, ``too_large``,
 ``decompression_bomb``, ``redirect_loop``, ``redirect_chain``, ``too_many_redirects``,
-``waf_challenge``, ``robots``, ``out_of_scope``, ``cancelled`` or ``error``.
+``waf_challenge``, ``robots``, ``out_of_scope``, ``refused_address``, ``cancelled`` or ``error``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ class RedirectLoop(IgnoreRequest):
     """A redirect back to a URL already visited in the same chain."""
 
 
+class RefusedAddress(IgnoreRequest):
+    """A redirect to, or a name resolving to, an internal IP address or localhost (crawler.guard)."""
+
+
 class OutOfScope(IgnoreRequest):
     """A request outside its portal's registrable domain, or to an internal IP address."""
 
@@ -49,6 +53,8 @@ def cause_of_exception(exception: BaseException) -> str:
         return "redirect_loop"
     if isinstance(exception, OutOfScope):
         return "out_of_scope"
+    if isinstance(exception, RefusedAddress):
+        return "refused_address"
     if isinstance(exception, IgnoreRequest):
         if cues.ROBOTS_REFUSAL_MESSAGE in message:
             return "robots"

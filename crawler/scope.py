@@ -2,14 +2,13 @@
 
 A portal's crawl stays inside its registrable domain (``www.xx.gov.cn`` → ``xx.gov.cn``, so
 a township on ``czz.xx.gov.cn`` is in, ``www.gov.cn`` is out) plus the hosts the registry
-lists for it. Links to IP literals in private, loopback, link-local or reserved ranges are
-refused unless the portal itself lives there. The public-suffix list is tldextract's bundled
-snapshot: no network.
+lists for it. Links to IP literals in private, loopback, link-local or reserved ranges and
+to ``localhost`` are refused unless the portal itself lives there (`crawler.addresses`).
+The public-suffix list is tldextract's bundled snapshot: no network.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import tldextract
 
+from crawler.addresses import host_refusal, ip_literal
 from crawler.registry import Portal
 
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -26,26 +26,10 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 def registrable_domain(host: str) -> str:
     """``xx.gov.cn`` for ``www.xx.gov.cn``; an IP literal or a bare name is its own domain."""
     host = host.lower().strip(".").strip("[]")
-    if _ip(host) is not None:
+    if ip_literal(host) is not None:
         return host
     result = _EXTRACT(host)
     return result.top_domain_under_public_suffix or host
-
-
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
-def is_internal_ip(host: str) -> bool:
-    """An IP literal no public portal links to: private, loopback, link-local, reserved…"""
-    address = _ip(host)
-    return address is not None and (
-        address.is_private or address.is_loopback or address.is_link_local
-        or address.is_reserved or address.is_multicast or address.is_unspecified
-    )
 
 
 @dataclass
@@ -67,8 +51,9 @@ class PortalScope:
             return "no host"
         if host == self.own_host or host in self.hosts:
             return None
-        if is_internal_ip(host):
-            return f"host {host} is an internal IP address"
+        refused = host_refusal(host)
+        if refused:
+            return refused
         if registrable_domain(host) != self.domain:
             return f"host {host} is outside {self.domain}"
         return None

@@ -96,6 +96,12 @@ OGI_PARSE_BACKLOG_BYTES = 256 * 1024 * 1024
 OGI_PARSE_TIME_LIMIT = 30.0
 OGI_PARSE_MEMORY_LIMIT = 1024 * 1024 * 1024
 
+# Script-filled list pages (crawler.browser): the browser binary (Debian's chromium, never
+# a Playwright download), pages rendered at once, and seconds one render may take.
+OGI_BROWSER = "/usr/bin/chromium"
+OGI_RENDER_CONCURRENCY = 2
+OGI_RENDER_TIMEOUT = 30
+
 # Per-portal limits of the county_portals spider.
 OGI_PORTAL_MAX_DEPTH = 8
 OGI_PORTAL_MAX_REQUESTS = 1500
@@ -124,6 +130,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RFC9309RobotsTxtMiddleware": 100,
     # Next to the downloader (below redirect 600 and retry 550): sees every attempt.
     "crawler.middlewares.AttemptAuditMiddleware": 620,
+    # Refuses redirects to internal addresses before the audit and redirect see them, and
+    # resolves host names when no proxy is set (crawler.guard).
+    "crawler.guard.AddressGuardMiddleware": 630,
+    # Answers the few requests the spider marks for rendering from a headless browser.
+    "crawler.browser.RenderMiddleware": 640,
     # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
     # After it (it says whether a proxy is used): each request in its server's slot.
     "crawler.middlewares.ServerSlotMiddleware": 760,
@@ -132,6 +143,8 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.AuditedHTTPDownloadHandler",
     "https": "crawler.handlers.AuditedHTTPDownloadHandler",
 }
+# Logs portals by status, reports by year and level, organs with a report per county and year.
+EXTENSIONS = {"crawler.summary.CrawlSummary": 500}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler import divisions, registry_walk
+from crawler.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING",
@@ -42,6 +43,18 @@ def test_the_walk_finds_every_county_and_township_portal_and_nothing_else(seed, 
     hosts = {p["host"] for p in replica.truth["portals"]}
     asked = {entry["host"] for entry in replica.request_log[before:]}
     assert asked <= hosts  # the walk stayed on government sites of the network
+    changes = list(csv.DictReader((tmp_path / "portals.diff.csv").open(encoding="utf-8")))
+    by_kind = {kind: {c["code"] for c in changes if c["change"] == kind} for kind in ("new", "changed_url", "gone")}
+    bundled = load_registry().by_code()
+    found_codes = {row["code"] for row in found}
+    assert {row["code"] for row in found if row["level"] == "township"} <= by_kind["new"]
+    for row in found:  # the replica's portals are real counties, mostly on made-up hosts
+        old = bundled.get(row["code"])
+        if old is not None:
+            assert (row["code"] in by_kind["changed_url"]) == (old.url.rstrip("/") != row["url"].rstrip("/")), row
+    walked = {row["code"][:2] for row in found}
+    assert by_kind["gone"] and not by_kind["gone"] & found_codes
+    assert {code[:2] for code in by_kind["gone"]} <= walked
 
 
 def test_names_repeated_across_the_country_match_only_inside_their_directory():

@@ -23,6 +23,10 @@ network_options = [
                  help="How many county portals."),
     click.option("--faults", is_flag=True, help="Plant faults: dead and walled portals, 5xx, timeouts, resets, "
                                                 "redirect loops, oversized bodies, a gzip bomb."),
+    click.option("--https", is_flag=True, help="Serve a share of the portals over https only (reached through "
+                                               "CONNECT; http answers a 301 to https)."),
+    click.option("--scripted", is_flag=True, help="Some portals print only a column's first page; their script "
+                                                  "lists the rest from a JSON API."),
 ]
 
 
@@ -46,7 +50,7 @@ def replica() -> None:
 @replica.command("serve")
 @click.option("--port", default=8899, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @with_network_options
-def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
+def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Run the forward proxy until interrupted.
 
     \b
@@ -54,13 +58,14 @@ def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
         ogi replica serve --port 8899 --portals 20 --faults
         curl -x http://127.0.0.1:8899 http://<host>/    (a host that it prints)
     """
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     running = serve_in_thread(network, port=port)
     counties = [site for site in network.sites.values() if site.level == "county"]
     click.echo(f"replica seed {seed} epoch {epoch}: {len(network.sites)} sites, {len(counties)} county portals, "
                f"{len(network.reports)} report documents{', faults planted' if faults else ''}")
     click.echo(f"proxy: {running.proxy_url}   e.g. curl -x {running.proxy_url} {counties[0].url}")
-    click.echo(f"crawl it with: http_proxy={running.proxy_url} scrapy crawl county_portals")
+    click.echo(f"crawl it with: http_proxy={running.proxy_url} https_proxy={running.proxy_url}"
+               " scrapy crawl county_portals")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -69,27 +74,27 @@ def serve(port: int, seed: int, epoch: int, portals: int, faults: bool) -> None:
 
 @replica.command("truth")
 @with_network_options
-def truth(seed: int, epoch: int, portals: int, faults: bool) -> None:
+def truth(seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Print the ground truth as JSON: portals, reports with every value, look-alikes, faults.
 
     \b
     Example:
         ogi replica truth --seed 2 --epoch 2 --faults > truth.json
     """
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     click.echo(json.dumps(network.truth(), ensure_ascii=False, indent=1))
 
 
 @replica.command("registry")
 @with_network_options
-def registry(seed: int, epoch: int, portals: int, faults: bool) -> None:
+def registry(seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Print the portal registry CSV (code,name,level,province,city,url) of the network.
 
     \b
     Example:
         ogi replica registry --portals 20 > portals.csv
     """
-    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults)
+    network = build_network(seed=seed, epoch=epoch, portals=portals, faults=faults, https=https, scripted=scripted)
     click.echo(network.registry_csv(), nl=False)
 
 

@@ -7,7 +7,12 @@ each portal has a depth and a request budget. A WAF challenge, a dead portal or 
 refusal of the home page becomes the portal's status, with a reason.
 
     scrapy crawl county_portals [-a portals=PATH] [-a codes=152223,653024] [-a province=内蒙古]
+                                [-a city=连云港] [-a sample=50]
                                 [-a recrawl=new|changed|all] [-s JOBDIR=crawls/run-1]
+
+Without ``portals`` the crawl takes the bundled national registry (`crawler.registry`);
+``sample=N`` is a reproducible random N of the selected portals, for a pilot crawl. Rows
+the registry refuses (malformed, internal hosts, localhost) are logged and never requested.
 
 Against an archive that knows documents the crawl is incremental (crawler.recrawl): known
 documents are revalidated with conditional requests, and those no page links any more are
@@ -21,19 +26,19 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import cues, discovery, faults, recrawl
+from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.progress import PortalState, portal_progress
-from crawler.registry import load_registry, select
+from crawler.registry import CRAWLED_LEVELS, Portal, Registry, RegistryError, load_registry, select
 from crawler.scope import Scope
 
-CRAWLED_LEVELS = ("county", "township")
 GONE_STATUSES = (404, 410)
 
 
@@ -45,16 +50,27 @@ class CountyPortalsSpider(scrapy.Spider):
     name = "county_portals"
 
     def __init__(self, portals: str | None = None, codes: str | None = None,
-                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY, *args, **kwargs):
+                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY,
+                 city: str | None = None, sample: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.recrawl_policy = recrawl
-        registry = load_registry(portals)
+        try:
+            registry = load_registry(portals)
+        except RegistryError as error:  # the whole file is unreadable: said in one line, nothing crawled
+            self.registry_error: str | None = str(error)
+            registry = Registry([], [])
+        else:
+            self.registry_error = None
         self.registry_problems = registry.problems
-        chosen = [p for p in select(registry.portals, codes=codes, province=province) if p.level in CRAWLED_LEVELS]
+        crawled = [p for p in registry.portals if p.level in CRAWLED_LEVELS]
+        chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
         self.portals = chosen
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
         self.portal_by_host = {portal.host: portal.code for portal in chosen}
+        # The scheme each host answered on: http and https of one host are one site, and a
+        # link by the other scheme (an absolute https link, an old http one) is not fetched twice.
+        self.schemes: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -70,6 +86,9 @@ class CountyPortalsSpider(scrapy.Spider):
         return spider
 
     async def start(self):
+        if self.registry_error:
+            self.logger.error("%s: nothing to crawl", self.registry_error)
+            raise CloseSpider(f"registry_error: {self.registry_error}")
         # the extensions exist now (not yet in from_crawler): the bookkeeping reports these states
         portal_progress(self.crawler).track(self.states)
         for problem in self.registry_problems:
@@ -119,6 +138,7 @@ class CountyPortalsSpider(scrapy.Spider):
                 depth: int, attachment_of: str | None = None, link_text: str = "", parent_title: str = ""):
         code = response.meta[PORTAL_META]
         state = self.states[code]
+        url = self._in_known_scheme(url)
         if self.scope.refusal(url, code) is not None:
             return None
         if self.plan.skip(url):
@@ -139,9 +159,16 @@ class CountyPortalsSpider(scrapy.Spider):
         return self._request(url, code, role=role, context=context, depth=depth, score=score,
                              attachment_of=attachment_of, link_text=link_text, parent_title=parent_title)
 
+    def _in_known_scheme(self, url: str) -> str:
+        parts = urlsplit(url)
+        scheme = self.schemes.get(parts.hostname or "")
+        return parts._replace(scheme=scheme).geturl() if scheme and scheme != parts.scheme else url
+
     # -- responses ------------------------------------------------------------------------
 
     def parse_page(self, response: Response):
+        answered = urlsplit(response.url)
+        self.schemes[answered.hostname or ""] = answered.scheme
         meta = response.meta
         code = meta[PORTAL_META]
         state = self.states[code]
@@ -164,11 +191,18 @@ class CountyPortalsSpider(scrapy.Spider):
         if is_text:
             yield from self._follow_links(response)
 
-    def _follow_links(self, response: TextResponse):
+    def _follow_links(self, response: TextResponse, extra_html: str = ""):
         meta = response.meta
-        found = discovery.discover(response.url, response.text, meta["context"])
+        found = discovery.discover(response.url, response.text + extra_html, meta["context"])
         depth = meta["depth_in_portal"]
         self.plan.note_read(response.url, found.linked)
+        needs_browser = None if meta.get(RENDER_META) else discovery.script_filled(response.text, found)
+        if needs_browser:  # its script lists what the HTML does not: ask a browser (crawler.browser)
+            self.logger.info("rendering %s: %s", response.url, needs_browser)
+            render_meta = {key: meta[key] for key in (PORTAL_META, "role", "context", "depth_in_portal")}
+            yield scrapy.Request(response.url, callback=self.parse_rendered, errback=self.on_error,
+                                 priority=discovery.SCORES["page"], dont_filter=True,
+                                 meta={**render_meta, RENDER_META: needs_browser})
         for link in found.links:
             on_document = found.context == "document" and link.role in ("attachment", "report_attachment")
             request = self._follow(
@@ -184,6 +218,19 @@ class CountyPortalsSpider(scrapy.Spider):
                                    score=discovery.SCORES["page"], depth=depth)
             if request is not None:
                 yield request
+
+    def parse_rendered(self, response: TextResponse):
+        """A page rendered by the browser: archive what its script fetched, follow the links
+        of the rendered DOM and of the JSON the script read."""
+        anchors = []
+        for fetch in response.meta.get(BROWSER_FETCHES_META, []):
+            yield PageItem(
+                portal=response.meta[PORTAL_META], url=fetch.url, final_url=fetch.url, status=fetch.status,
+                request_headers=fetch.request_headers, response_headers=fetch.response_headers,
+                body=fetch.body, fetched_at=_now(), duration=fetch.duration,
+            )
+            anchors += discovery.json_links(fetch.url, fetch.body)
+        yield from self._follow_links(response, extra_html="".join(anchors))
 
     def parse_revalidation(self, response: Response):
         """A known document asked again: unchanged (304), moved away (3xx) or answered in full."""
@@ -241,7 +288,7 @@ class CountyPortalsSpider(scrapy.Spider):
         cause = faults.cause_of_exception(exception)
         # Download failures were recorded attempt by attempt by AttemptAuditMiddleware;
         # refusals and size caps never reached it.
-        recorded = not isinstance(exception, IgnoreRequest) or cause == "redirect_loop"
+        recorded = not isinstance(exception, IgnoreRequest) or cause in ("redirect_loop", "refused_address")
         yield from self._failed(request, cause, str(exception)[:300], None, attempt_recorded=recorded)
 
     def _failed(self, request: scrapy.Request, cause: str, detail: str, response: Response | None,
@@ -318,4 +365,6 @@ def _portal_status(cause: str, detail: str, url: str) -> tuple[str, str]:
         return "robots_refused", f"robots.txt disallows the home page {url}" + (f": {why}" if why else "")
     if cause == "out_of_scope":
         return "dead", f"home page {url} redirects out of the portal's domain"
+    if cause == "refused_address":
+        return "dead", f"home page {url} leads to an internal address: {detail.removeprefix('refused_address: ')}"
     return "dead", f"home page {url} unreachable: {faults.describe(cause, detail)}"

@@ -5,7 +5,8 @@ From each provincial portal the walk follows the site directories (政府网站�
 its link text and matched to a division code inside the division that lists it (names
 repeat across provinces); a township takes the code printed beside its link on the
 county's page. County and township portals are written as registry CSV rows, each saying
-where it was found.
+where it was found, and beside them (``out`` with ``.diff.csv``) what changed against the
+bundled registry: new portals, changed URLs, and portals of the walked provinces not found.
 
     scrapy crawl portal_registry -a out=portals.csv
     scrapy crawl portal_registry -a provinces=http://www.fujian.gov.cn/ -a out=fujian.csv
@@ -22,7 +23,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import divisions, registry_walk
-from crawler.registry import write_registry
+from crawler.registry import DIFF_COLUMNS, load_registry, registry_diff, write_registry
 
 PROVINCES_CSV = Path(__file__).resolve().parent.parent / "data" / "provinces.csv"
 REGISTRY_LEVELS = ("county", "township")
@@ -115,8 +116,16 @@ class PortalRegistrySpider(scrapy.Spider):
         self.out.parent.mkdir(parents=True, exist_ok=True)
         with self.out.open("w", encoding="utf-8", newline="") as handle:
             count = write_registry(rows, handle)
-        self.logger.info("portal_registry: %d portals written to %s (%s); %d pages failed",
-                         count, self.out, reason, len(self.problems))
+        changes = registry_diff(rows, load_registry().portals)
+        diff_path = self.out.with_suffix(".diff.csv")
+        with diff_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=DIFF_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(changes)
+        kinds = {kind: sum(change["change"] == kind for change in changes) for kind in ("new", "changed_url", "gone")}
+        self.logger.info("portal_registry: %d portals written to %s (%s); %d pages failed; against the bundled"
+                         " registry %d new, %d changed URL, %d gone (%s)", count, self.out, reason,
+                         len(self.problems), kinds["new"], kinds["changed_url"], kinds["gone"], diff_path)
 
 
 def _province_urls(provinces: str | None) -> list[str]:
