@@ -112,6 +112,8 @@ EXTENSIONS = {
     # Which portals the crawl finished (crawler.progress); crawler.distributed swaps in its
     # Redis-backed subclass.
     "crawler.progress.PortalProgress": 0,
+    # The researcher's summary at the end of a crawl (crawler.summary).
+    "crawler.summary.CrawlSummary": 500,
 }
 SPIDER_MIDDLEWARES = {
     # Outermost: sees the spider's output after every other spider middleware.
@@ -143,8 +145,6 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.AuditedHTTPDownloadHandler",
     "https": "crawler.handlers.AuditedHTTPDownloadHandler",
 }
-# Logs portals by status, reports by year and level, organs with a report per county and year.
-EXTENSIONS = {"crawler.summary.CrawlSummary": 500}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

@@ -28,6 +28,7 @@ import pdfplumber
 import pytest
 
 from conftest import unavailable
+from crawler.replica import builder as replica_builder
 from crawler.replica import network as replica_network
 from crawler.replica.network import build_network
 from crawler.replica.server import serve_in_thread
@@ -198,7 +199,7 @@ def test_reports_sit_in_year_and_organ_subcolumns_and_townships_on_their_own_sub
         assert any(r["url"].startswith(township["url"]) for r in truth["reports"])
     # the report columns (by the ColumnName they print) list year sub-columns on some portals,
     # organ sub-columns (本级/部门/乡镇年报) on others
-    names = "|".join(map(re.escape, replica_network.REPORT_COLUMN_NAMES))
+    names = "|".join(map(re.escape, replica_builder.REPORT_COLUMN_NAMES))
     column_name = re.compile(rf'<meta name="ColumnName" content="(?:{names})"/>')
     columns = [text for text in (decode(h, b) for _, h, b in walked.values()) if column_name.search(text)]
     assert any(re.search(r">20\d\d年(?:度|度报告)?</a>", text) for text in columns)
