@@ -1,7 +1,7 @@
 """PARSER_VERSION: changes whenever the parser's output could change.
 
 It hashes the parser's own source files and the versions of the libraries that shape the
-output (trafilatura, pdfplumber, python-docx, zhconv, lxml), so that an edited label
+output (trafilatura, pypdfium2, python-docx, zhconv, lxml), so that an edited label
 pattern or an upgraded extractor gives a new version and the archive knows to re-parse.
 """
 
@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 _BASE = "1"
-_LIBRARIES = ("trafilatura", "pdfplumber", "python-docx", "zhconv", "lxml", "ogi-archive")
+_LIBRARIES = ("trafilatura", "pypdfium2", "python-docx", "zhconv", "lxml", "ogi-archive")
 
 
 def _compute() -> str:

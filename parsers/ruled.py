@@ -1,0 +1,227 @@
+"""Ruled tables from ruling lines and positioned glyphs: the grid a PDF draws, cell by cell.
+
+The ruling lines of a page (stroked lines and rectangle sides, as a PDF or a page image
+gives them) are snapped and joined into edges; where a vertical and a horizontal edge
+cross is a corner; the smallest rectangles whose four sides are drawn are the cells; cells
+that share a corner form one table. A merged cell covers several columns of its row: the
+row has ``None`` in the columns it covers (``pdf._merge_repeats`` drops them like a
+colspan). This is pdfplumber's "lines" table finder with its default tolerances, kept on
+its results so ruled PDF tables read exactly as they did through pdfplumber.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from parsers.words import Word
+
+SNAP = 3.0  # points: parallel edges closer than this are one edge
+JOIN = 3.0  # points: collinear edges with a gap smaller than this are one edge
+MIN_EDGE = 3.0  # points: shorter joined edges are not table rules
+MIN_RULE = 1.0  # points: shorter drawn segments (a thin rectangle's ends) are not rules
+CROSSING = 3.0  # points: an edge ending this close to another still crosses it
+GLYPH_GAP = 3.0  # points: glyphs further apart than this (or lines whose tops differ more) split
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One drawn straight segment, horizontal (top == bottom) or vertical (x0 == x1)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def horizontal(self) -> bool:
+        return self.top == self.bottom
+
+
+def cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float,
+            keep_order: bool = False) -> list[list[T]]:
+    """Items grouped by ``key``: sorted distinct values chain into one group while each is
+    within ``tolerance`` of the previous one (pdfplumber's ``cluster_objects``)."""
+    values = sorted({key(item) for item in items})
+    group_of: dict[float, int] = {}
+    group = 0
+    for index, value in enumerate(values):
+        if index and value > values[index - 1] + tolerance:
+            group += 1
+        group_of[value] = group
+    tagged = [(group_of[key(item)], item) for item in items]
+    if not keep_order:
+        tagged.sort(key=lambda pair: pair[0])
+    return [[item for _, item in run] for _, run in itertools.groupby(tagged, key=lambda pair: pair[0])]
+
+
+def join_glyphs(glyphs: Iterable[Word], gap: float = GLYPH_GAP) -> list[Word]:
+    """Glyphs (in content order) → words, line by line, each line left to right: a word ends
+    at a space, where the next glyph starts more than ``gap`` after it or goes back."""
+    words: list[Word] = []
+    for line in cluster(list(glyphs), lambda g: g.top, gap):
+        current: list[Word] = []
+        for glyph in sorted(line, key=lambda g: g.x0):
+            if glyph.text.isspace():
+                _flush(current, words)
+                continue
+            if current and (glyph.x0 < current[-1].x0 or glyph.x0 > current[-1].x1 + gap
+                            or abs(glyph.top - current[-1].top) > gap):
+                _flush(current, words)
+            current.append(glyph)
+        _flush(current, words)
+    return words
+
+
+def _flush(glyphs: list[Word], words: list[Word]) -> None:
+    if glyphs:
+        words.append(Word("".join(g.text for g in glyphs), min(g.x0 for g in glyphs), min(g.top for g in glyphs),
+                          max(g.x1 for g in glyphs), max(g.bottom for g in glyphs), glyphs[0].page,
+                          glyphs[0].confidence))
+    glyphs.clear()
+
+
+def text_of(words: list[Word], gap: float = GLYPH_GAP) -> str:
+    """Words (as ``join_glyphs`` orders them) → text: words of a line joined by a space."""
+    return "\n".join(" ".join(w.text for w in line) for line in cluster(words, lambda w: w.top, gap, keep_order=True))
+
+
+def tables(glyphs: list[Word], rules: Iterable[Rule]) -> list[list[list[str | None]]]:
+    """Every ruled table of one page, top to bottom, as rows of cell texts (``None`` where a
+    merged cell covers the column)."""
+    cells = _cells(_edges(rules))
+    return [_rows(table, glyphs) for table in _tables(cells)]
+
+
+@dataclass(slots=True)
+class _Edge:
+    at: float  # y of a horizontal edge, x of a vertical one
+    start: float
+    end: float
+
+
+def _edges(rules: Iterable[Rule]) -> tuple[list[_Edge], list[_Edge]]:
+    """(horizontal, vertical) edges: snapped to their neighbours' mean, joined, long enough."""
+    horizontal = [_Edge(r.top, r.x0, r.x1) for r in rules if r.horizontal and r.x1 - r.x0 >= MIN_RULE]
+    vertical = [_Edge(r.x0, r.top, r.bottom) for r in rules if not r.horizontal and r.bottom - r.top >= MIN_RULE]
+    return _merged(horizontal), _merged(vertical)
+
+
+def _merged(edges: list[_Edge]) -> list[_Edge]:
+    for group in cluster(edges, lambda e: e.at, SNAP):
+        mean = sum(e.at for e in group) / len(group)
+        for edge in group:
+            edge.at = mean
+    joined: list[_Edge] = []
+    for _, line in itertools.groupby(sorted(edges, key=lambda e: (e.at, e.start)), key=lambda e: e.at):
+        run: list[_Edge] = []
+        for edge in line:
+            if run and edge.start <= run[-1].end + JOIN:
+                run[-1].end = max(run[-1].end, edge.end)
+            else:
+                run.append(_Edge(edge.at, edge.start, edge.end))
+        joined.extend(run)
+    return [e for e in joined if e.end - e.start >= MIN_EDGE]
+
+
+Point = tuple[float, float]
+Cell = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def _cells(edges: tuple[list[_Edge], list[_Edge]]) -> list[Cell]:
+    horizontal, vertical = edges
+    # each crossing point → the ids of the vertical and of the horizontal edges through it
+    crossings: dict[Point, tuple[set[int], set[int]]] = {}
+    for v_id, v in sorted(enumerate(vertical), key=lambda p: (p[1].at, p[1].start)):
+        for h_id, h in sorted(enumerate(horizontal), key=lambda p: (p[1].at, p[1].start)):
+            if (v.start <= h.at + CROSSING and v.end >= h.at - CROSSING
+                    and h.start - CROSSING <= v.at <= h.end + CROSSING):
+                ids = crossings.setdefault((v.at, h.at), (set(), set()))
+                ids[0].add(v_id)
+                ids[1].add(h_id)
+    points = sorted(crossings)
+    below: dict[float, list[Point]] = {}
+    right: dict[float, list[Point]] = {}
+    for point in points:
+        below.setdefault(point[0], []).append(point)
+        right.setdefault(point[1], []).append(point)
+
+    def vertical_between(a: Point, b: Point) -> bool:
+        return bool(crossings[a][0] & crossings[b][0])
+
+    def horizontal_between(a: Point, b: Point) -> bool:
+        return bool(crossings[a][1] & crossings[b][1])
+
+    cells: list[Cell] = []
+    for point in points:
+        cell = None
+        for under in (p for p in below[point[0]] if p[1] > point[1]):
+            if not vertical_between(point, under):
+                continue
+            for beside in (p for p in right[point[1]] if p[0] > point[0]):
+                if not horizontal_between(point, beside):
+                    continue
+                corner = (beside[0], under[1])
+                if corner in crossings and vertical_between(corner, beside) and horizontal_between(corner, under):
+                    cell = (point[0], point[1], corner[0], corner[1])
+                    break
+            if cell:
+                break
+        if cell:
+            cells.append(cell)
+    return cells
+
+
+def _tables(cells: list[Cell]) -> list[list[Cell]]:
+    """Cells grouped into tables: a cell sharing a corner with a table belongs to it."""
+    remaining = list(cells)
+    found: list[list[Cell]] = []
+    while remaining:
+        table = [remaining.pop(0)]
+        corners = set(_corners(table[0]))
+        grew = True
+        while grew:
+            grew = False
+            for cell in list(remaining):
+                if any(c in corners for c in _corners(cell)):
+                    corners.update(_corners(cell))
+                    table.append(cell)
+                    remaining.remove(cell)
+                    grew = True
+        found.append(table)
+    found.sort(key=lambda t: min((c[1], c[0]) for c in t))
+    return [t for t in found if len(t) > 1]
+
+
+def _corners(cell: Cell) -> tuple[Point, Point, Point, Point]:
+    x0, top, x1, bottom = cell
+    return (x0, top), (x0, bottom), (x1, top), (x1, bottom)
+
+
+def _rows(table: list[Cell], glyphs: list[Word]) -> list[list[str | None]]:
+    """The table's rows; a cell's text is the glyphs whose centre is inside it."""
+    xs = sorted({c[0] for c in table} | {c[2] for c in table})
+    ys = sorted({c[1] for c in table} | {c[3] for c in table})
+    slots: dict[tuple[int, int], list[Cell]] = {}
+    for cell in table:
+        for i in range(xs.index(cell[0]), xs.index(cell[2])):
+            for j in range(ys.index(cell[1]), ys.index(cell[3])):
+                slots.setdefault((i, j), []).append(cell)
+    inside: dict[Cell, list[Word]] = {}
+    for glyph in glyphs:
+        i = bisect_right(xs, (glyph.x0 + glyph.x1) / 2) - 1
+        j = bisect_right(ys, (glyph.top + glyph.bottom) / 2) - 1
+        for cell in slots.get((i, j), ()):
+            inside.setdefault(cell, []).append(glyph)
+    columns = sorted({c[0] for c in table})
+    rows = []
+    for _, row in itertools.groupby(sorted(table, key=lambda c: (c[1], c[0])), key=lambda c: c[1]):
+        by_x = {cell[0]: cell for cell in row}
+        rows.append([None if cell is None else text_of(join_glyphs(inside.get(cell, [])))
+                     for cell in (by_x.get(x) for x in columns)])
+    return rows
