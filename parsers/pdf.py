@@ -61,7 +61,7 @@ def read(body: bytes, deadline: Deadline) -> PdfContent:
             words = ruled.join_glyphs(glyphs)
             text = ruled.text_of(words)
             texts.append(text)
-            tables = ruled.tables(glyphs, rules) if rules else []
+            tables = ruled.tables(glyphs, rules, deadline.check) if rules else []
             for table in tables:
                 for row in table:
                     cells = [(cell or "").replace("\n", "") for cell in row]

@@ -91,11 +91,13 @@ def text_of(words: list[Word], gap: float = GLYPH_GAP) -> str:
     return "\n".join(" ".join(w.text for w in line) for line in cluster(words, lambda w: w.top, gap, keep_order=True))
 
 
-def tables(glyphs: list[Word], rules: Iterable[Rule]) -> list[list[list[str | None]]]:
+def tables(glyphs: list[Word], rules: Iterable[Rule], check: Callable[[], None] = lambda: None,
+           ) -> list[list[list[str | None]]]:
     """Every ruled table of one page, top to bottom, as rows of cell texts (``None`` where a
-    merged cell covers the column)."""
-    cells = _cells(_edges(rules))
-    return [_rows(table, glyphs) for table in _tables(cells)]
+    merged cell covers the column). ``check`` is called every so often inside the loops
+    whose cost grows with the square of the rules (a time cap can raise from it)."""
+    cells = _cells(_edges(rules), check)
+    return [_rows(table, glyphs, check) for table in _tables(cells, check)]
 
 
 @dataclass(slots=True)
@@ -133,12 +135,14 @@ Point = tuple[float, float]
 Cell = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
-def _cells(edges: tuple[list[_Edge], list[_Edge]]) -> list[Cell]:
+def _cells(edges: tuple[list[_Edge], list[_Edge]], check: Callable[[], None]) -> list[Cell]:
     horizontal, vertical = edges
     # each crossing point → the ids of the vertical and of the horizontal edges through it
     crossings: dict[Point, tuple[set[int], set[int]]] = {}
+    across = sorted(enumerate(horizontal), key=lambda p: (p[1].at, p[1].start))
     for v_id, v in sorted(enumerate(vertical), key=lambda p: (p[1].at, p[1].start)):
-        for h_id, h in sorted(enumerate(horizontal), key=lambda p: (p[1].at, p[1].start)):
+        check()
+        for h_id, h in across:
             if (v.start <= h.at + CROSSING and v.end >= h.at - CROSSING
                     and h.start - CROSSING <= v.at <= h.end + CROSSING):
                 ids = crossings.setdefault((v.at, h.at), (set(), set()))
@@ -159,6 +163,7 @@ def _cells(edges: tuple[list[_Edge], list[_Edge]]) -> list[Cell]:
 
     cells: list[Cell] = []
     for point in points:
+        check()
         cell = None
         for under in (p for p in below[point[0]] if p[1] > point[1]):
             if not vertical_between(point, under):
@@ -177,7 +182,7 @@ def _cells(edges: tuple[list[_Edge], list[_Edge]]) -> list[Cell]:
     return cells
 
 
-def _tables(cells: list[Cell]) -> list[list[Cell]]:
+def _tables(cells: list[Cell], check: Callable[[], None]) -> list[list[Cell]]:
     """Cells grouped into tables: a cell sharing a corner with a table belongs to it."""
     remaining = list(cells)
     found: list[list[Cell]] = []
@@ -186,6 +191,7 @@ def _tables(cells: list[Cell]) -> list[list[Cell]]:
         corners = set(_corners(table[0]))
         grew = True
         while grew:
+            check()
             grew = False
             for cell in list(remaining):
                 if any(c in corners for c in _corners(cell)):
@@ -203,12 +209,13 @@ def _corners(cell: Cell) -> tuple[Point, Point, Point, Point]:
     return (x0, top), (x0, bottom), (x1, top), (x1, bottom)
 
 
-def _rows(table: list[Cell], glyphs: list[Word]) -> list[list[str | None]]:
+def _rows(table: list[Cell], glyphs: list[Word], check: Callable[[], None]) -> list[list[str | None]]:
     """The table's rows; a cell's text is the glyphs whose centre is inside it."""
     xs = sorted({c[0] for c in table} | {c[2] for c in table})
     ys = sorted({c[1] for c in table} | {c[3] for c in table})
     slots: dict[tuple[int, int], list[Cell]] = {}
     for cell in table:
+        check()
         for i in range(xs.index(cell[0]), xs.index(cell[2])):
             for j in range(ys.index(cell[1]), ys.index(cell[3])):
                 slots.setdefault((i, j), []).append(cell)

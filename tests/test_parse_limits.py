@@ -110,7 +110,18 @@ def test_each_zip_cap_names_itself(members: dict[str, bytes], named: str) -> Non
 def _pdf_of_text_operations(count: int) -> bytes:
     """A valid one-page PDF whose content stream shows ``count`` one-glyph strings."""
     operations = "".join(f"1 0 0 1 {40 + n % 500} {800 - (n // 500) % 760} Tm (a) Tj\n" for n in range(count))
-    stream = f"BT /F1 1 Tf\n{operations}ET".encode()
+    return _one_page_pdf(f"BT /F1 1 Tf\n{operations}ET".encode())
+
+
+def _pdf_of_dashes() -> bytes:
+    """A valid one-page PDF hatched with ~35,000 short horizontal and vertical dashes, each
+    too far from the next to join it: as many table edges as a page can hold."""
+    dashes = "".join(f"{x} {y} m {x + 3.5} {y} l {x + 3.5} {y} m {x + 3.5} {y + 3.5} l\n"
+                     for y in range(0, 840, 4) for x in range(0, 590, 7))
+    return _one_page_pdf(f"0.1 w\n{dashes}S\nBT /F1 9 Tf 100 100 Td (report) Tj ET".encode())
+
+
+def _one_page_pdf(stream: bytes) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -139,9 +150,10 @@ def test_one_page_of_150000_text_operations_stays_inside_the_caps(tmp_path: Path
     assert seconds <= CAP_SECONDS and peak <= CAP_BYTES, (seconds, peak)
 
 
-def test_the_time_cap_holds_inside_one_page() -> None:
+@pytest.mark.parametrize("body", [_pdf_of_text_operations(150_000), _pdf_of_dashes()],
+                         ids=["150000 glyphs", "35000 rules"])
+def test_the_time_cap_holds_inside_one_page(body: bytes) -> None:
     """One page only: a cap checked between pages alone would let this page run to its end."""
-    body = _pdf_of_text_operations(150_000)
     start = time.monotonic()
     record = parse_document(body, time_cap=0.2)
     assert record["kind"] == "unreadable" and "cap" in record["reason"], record["reason"]
