@@ -11,7 +11,7 @@ of a hostile PDF cannot outlast it.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pypdfium2
@@ -27,8 +27,7 @@ MAX_PAGES = 60
 _CHECK_EVERY = 256  # glyphs or page objects between two looks at the deadline
 _STRAIGHT = 0.01  # points: a segment whose ends differ less than this across is axis-aligned
 
-Matrix = tuple[float, float, float, float, float, float]
-_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+Matrix = tuple[float, float, float, float, float, float]  # a b c d e f: x' = ax + cy + e, y' = bx + dy + f
 
 
 @dataclass
@@ -52,9 +51,9 @@ def read(body: bytes, deadline: Deadline) -> PdfContent:
             deadline.check()
             page = document[index]
             try:
-                to_display = _display_transform(page)
-                glyphs = _glyphs(page, index + 1, to_display, deadline)
-                rules = list(_rules(page, to_display, deadline))
+                display = _display_matrix(page)
+                glyphs = _glyphs(page, index + 1, display, deadline)
+                rules = list(_rules(page, display, deadline))
             finally:
                 page.close()
             chars += len(glyphs)
@@ -79,84 +78,99 @@ def _merge_repeats(raw: list[str | None], cells: list[str]) -> list[str]:
     return [cell for original, cell in zip(raw, cells) if original is not None]
 
 
-def _display_transform(page: pypdfium2.PdfPage) -> Callable[[float, float], tuple[float, float]]:
+def _display_matrix(page: pypdfium2.PdfPage) -> Matrix:
     """PDF user space (y up) → the page as displayed: rotated by /Rotate, origin top left."""
     left, bottom, right, top = page.get_mediabox()
-    rotation = page.get_rotation()
-    if rotation == 90:
-        return lambda x, y: (y - bottom, x - left)
-    if rotation == 180:
-        return lambda x, y: (right - x, y - bottom)
-    if rotation == 270:
-        return lambda x, y: (top - y, right - x)
-    return lambda x, y: (x - left, top - y)
+    return {90: (0.0, 1.0, 1.0, 0.0, -bottom, -left), 180: (-1.0, 0.0, 0.0, 1.0, right, -bottom),
+            270: (0.0, -1.0, -1.0, 0.0, top, right)}.get(page.get_rotation(), (1.0, 0.0, 0.0, -1.0, -left, top))
 
 
-def _glyphs(page: pypdfium2.PdfPage, number: int, to_display: Callable[[float, float], tuple[float, float]],
-            deadline: Deadline) -> list[Word]:
+def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Deadline) -> list[Word]:
     """The printed glyphs of the text layer inside the CropBox, in content order."""
     crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
+    a, b, c, d, e, f = display
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
+        count = pdfium_c.FPDFText_CountChars(handle)
+        texts = _texts(handle, count)
         box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+        box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
         origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+        loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
+        font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
         glyphs: list[Word] = []
-        for index in range(pdfium_c.FPDFText_CountChars(handle)):
+        for index, text in enumerate(texts):
             if index % _CHECK_EVERY == 0:
                 deadline.check()
-            text = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
-            if text in "\r\n\x00\ufffe" or (text.isspace() and pdfium_c.FPDFText_IsGenerated(handle, index)):
+            if text in _NOT_PRINTED or (text.isspace() and generated(handle, index)):
                 continue  # line breaks and spaces PDFium adds between words, not printed glyphs
-            if not (pdfium_c.FPDFText_GetLooseCharBox(handle, index, ctypes.byref(box))
-                    and pdfium_c.FPDFText_GetMatrix(handle, index, ctypes.byref(matrix))):
+            if not (loose_box(handle, index, box_ref) and text_matrix(handle, index, matrix_ref)):
                 continue
-            size = pdfium_c.FPDFText_GetFontSize(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+            size = font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
             left, right, bottom = box.left, box.right, box.bottom
             if right - left > 1.5 * size + 1:
                 # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
                 pdfium_c.FPDFText_GetCharOrigin(handle, index, ctypes.byref(origin_x), ctypes.byref(origin_y))
                 left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
             top = bottom + size  # one em high, as pdfminer boxed glyphs: lines cluster as they did
-            centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
-            if not (crop_left <= centre_x <= crop_right and crop_bottom <= centre_y <= crop_top):
+            if not (crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top):
                 continue
-            (ax, ay), (bx, by) = to_display(left, top), to_display(right, bottom)
+            ax, ay, bx, by = a * left + c * top + e, b * left + d * top + f, a * right + c * bottom + e, b * right + d * bottom + f
             glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
         return glyphs
     finally:
         textpage.close()
 
 
-def _rules(page: pypdfium2.PdfPage, to_display: Callable[[float, float], tuple[float, float]],
-           deadline: Deadline) -> Iterator[Rule]:
+_NOT_PRINTED = frozenset("\r\n\x00\ufffe")
+
+
+def _texts(handle, count: int) -> list[str]:
+    """Each character of the text page, in one call when it is all in the BMP."""
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(handle, 0, count, buffer)
+    text = bytes(buffer)[: max(written - 1, 0) * 2].decode("utf-16-le", errors="replace")
+    if len(text) == count:
+        return list(text)
+    return [chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count)]
+
+
+def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> Iterator[Rule]:
     """Every horizontal or vertical straight segment the page paints (lines, rectangle sides)."""
     point_x, point_y = ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(point_x), ctypes.byref(point_y)
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
-    for count, (path, matrix) in enumerate(_paths(page.raw, _IDENTITY)):
+    get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
+    get_type, get_close = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose
+    line_to, move_to = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO
+    for count, (path, matrix) in enumerate(_paths(page.raw, display)):
         if count % _CHECK_EVERY == 0:
             deadline.check()
         if (pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke))
                 and fill_mode.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value):
             continue  # neither filled nor stroked: paints nothing
+        a, b, c, d, e, f = matrix
         start = current = None
         for index in range(pdfium_c.FPDFPath_CountSegments(path)):
-            segment = pdfium_c.FPDFPath_GetPathSegment(path, index)
-            pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(point_x), ctypes.byref(point_y))
-            point = _apply(matrix, point_x.value, point_y.value)
-            kind = pdfium_c.FPDFPathSegment_GetType(segment)
-            if kind == pdfium_c.FPDF_SEGMENT_LINETO and current is not None:
-                yield from _rule(current, point, to_display)
-            elif kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+            segment = get_segment(path, index)
+            get_point(segment, x_ref, y_ref)
+            x, y = point_x.value, point_y.value
+            point = (a * x + c * y + e, b * x + d * y + f)
+            kind = get_type(segment)
+            if kind == line_to and current is not None:
+                yield from _rule(current, point)
+            elif kind == move_to:
                 start = point
             current = point  # a Bézier's control points draw no straight rule
-            if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
-                yield from _rule(current, start, to_display)
+            if get_close(segment) and start is not None:
+                yield from _rule(current, start)
                 current = start
 
 
 def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[object, Matrix]]:
-    """Path objects of a page, and of the form XObjects it draws, with their page matrix."""
+    """Path objects of a page, and of the form XObjects it draws, each with the matrix from
+    its own space to the displayed page."""
     count = (pdfium_c.FPDFFormObj_CountObjects if in_form else pdfium_c.FPDFPage_CountObjects)(parent)
     get = pdfium_c.FPDFFormObj_GetObject if in_form else pdfium_c.FPDFPage_GetObject
     own = pdfium_c.FS_MATRIX()
@@ -175,19 +189,14 @@ def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[obje
 
 
 def _compose(inner: Matrix, outer: Matrix) -> Matrix:
+    """The matrix applying ``inner`` first, then ``outer`` (PDF row-vector convention)."""
     a, b, c, d, e, f = inner
     A, B, C, D, E, F = outer
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _apply(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
-    a, b, c, d, e, f = matrix
-    return a * x + c * y + e, b * x + d * y + f
-
-
-def _rule(p: tuple[float, float], q: tuple[float, float],
-          to_display: Callable[[float, float], tuple[float, float]]) -> Iterator[Rule]:
-    (px, py), (qx, qy) = to_display(*p), to_display(*q)
+def _rule(p: tuple[float, float], q: tuple[float, float]) -> Iterator[Rule]:
+    (px, py), (qx, qy) = p, q
     if abs(py - qy) < _STRAIGHT:
         yield Rule(min(px, qx), py, max(px, qx), py)
     elif abs(px - qx) < _STRAIGHT:

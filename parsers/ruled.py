@@ -43,52 +43,81 @@ class Rule:
         return self.top == self.bottom
 
 
-def cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float,
-            keep_order: bool = False) -> list[list[T]]:
-    """Items grouped by ``key``: sorted distinct values chain into one group while each is
-    within ``tolerance`` of the previous one (pdfplumber's ``cluster_objects``)."""
-    values = sorted({key(item) for item in items})
+def _groups(values: Iterable[float], tolerance: float) -> dict[float, int]:
+    """Each value's group: sorted distinct values chain into one group while each is within
+    ``tolerance`` of the previous one (pdfplumber's ``cluster_objects``)."""
     group_of: dict[float, int] = {}
-    group = 0
-    for index, value in enumerate(values):
-        if index and value > values[index - 1] + tolerance:
+    group, previous = 0, None
+    for value in sorted(set(values)):
+        if previous is not None and value > previous + tolerance:
             group += 1
         group_of[value] = group
-    tagged = [(group_of[key(item)], item) for item in items]
-    if not keep_order:
-        tagged.sort(key=lambda pair: pair[0])
-    return [[item for _, item in run] for _, run in itertools.groupby(tagged, key=lambda pair: pair[0])]
+        previous = value
+    return group_of
+
+
+def cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float) -> list[list[T]]:
+    """Items grouped by ``key`` (see ``_groups``), groups in key order, items in given order."""
+    group_of = _groups(map(key, items), tolerance)
+    groups: list[list[T]] = [[] for _ in range(len(set(group_of.values())))]
+    for item in items:
+        groups[group_of[key(item)]].append(item)
+    return groups
 
 
 def join_glyphs(glyphs: Iterable[Word], gap: float = GLYPH_GAP) -> list[Word]:
     """Glyphs (in content order) → words, line by line, each line left to right: a word ends
     at a space, where the next glyph starts more than ``gap`` after it or goes back."""
     words: list[Word] = []
-    for line in cluster(list(glyphs), lambda g: g.top, gap):
+    for line in cluster(list(glyphs), _top, gap):
+        line.sort(key=_x0)
         current: list[Word] = []
-        for glyph in sorted(line, key=lambda g: g.x0):
+        last = None
+        for glyph in line:
             if glyph.text.isspace():
                 _flush(current, words)
                 continue
-            if current and (glyph.x0 < current[-1].x0 or glyph.x0 > current[-1].x1 + gap
-                            or abs(glyph.top - current[-1].top) > gap):
+            if current and (glyph.x0 < last.x0 or glyph.x0 > last.x1 + gap or abs(glyph.top - last.top) > gap):
                 _flush(current, words)
             current.append(glyph)
+            last = glyph
         _flush(current, words)
     return words
 
 
+def _top(item: Word) -> float:
+    return item.top
+
+
+def _x0(item: Word) -> float:
+    return item.x0
+
+
 def _flush(glyphs: list[Word], words: list[Word]) -> None:
-    if glyphs:
-        words.append(Word("".join(g.text for g in glyphs), min(g.x0 for g in glyphs), min(g.top for g in glyphs),
-                          max(g.x1 for g in glyphs), max(g.bottom for g in glyphs), glyphs[0].page,
-                          glyphs[0].confidence))
+    if len(glyphs) == 1:
+        words.append(glyphs[0])  # a one-glyph word is that glyph
+    elif glyphs:
+        top, bottom, x1 = glyphs[0].top, glyphs[0].bottom, glyphs[0].x1
+        for glyph in glyphs:
+            top, bottom, x1 = min(top, glyph.top), max(bottom, glyph.bottom), max(x1, glyph.x1)
+        words.append(Word("".join(g.text for g in glyphs), glyphs[0].x0, top, x1, bottom, glyphs[0].page,
+                          glyphs[0].confidence))  # sorted by x0: the first glyph starts the word
     glyphs.clear()
 
 
 def text_of(words: list[Word], gap: float = GLYPH_GAP) -> str:
-    """Words (as ``join_glyphs`` orders them) → text: words of a line joined by a space."""
-    return "\n".join(" ".join(w.text for w in line) for line in cluster(words, lambda w: w.top, gap, keep_order=True))
+    """Words (as ``join_glyphs`` orders them) → text: words of a line joined by a space,
+    a new line wherever the next word's top is in another group of tops."""
+    group_of = _groups([w.top for w in words], gap)
+    parts: list[str] = []
+    previous = None
+    for word in words:
+        group = group_of[word.top]
+        if previous is not None:
+            parts.append(" " if group == previous else "\n")
+        parts.append(word.text)
+        previous = group
+    return "".join(parts)
 
 
 def tables(glyphs: list[Word], rules: Iterable[Rule], check: Callable[[], None] = lambda: None,
