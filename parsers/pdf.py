@@ -100,15 +100,22 @@ def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Dea
         loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
         font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
         glyphs: list[Word] = []
+        sizes: dict[float, float] = {}  # loose box height → em size in points
         for index, text in enumerate(texts):
             if index % _CHECK_EVERY == 0:
                 deadline.check()
             if text in _NOT_PRINTED or (text.isspace() and generated(handle, index)):
                 continue  # line breaks and spaces PDFium adds between words, not printed glyphs
-            if not (loose_box(handle, index, box_ref) and text_matrix(handle, index, matrix_ref)):
+            if not loose_box(handle, index, box_ref):
                 continue
-            size = font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
             left, right, bottom = box.left, box.right, box.bottom
+            # a font at one size gives every glyph one loose height: ask PDFium the size once per height
+            size = sizes.get(box.top - bottom)
+            if size is None:
+                if not text_matrix(handle, index, matrix_ref):
+                    continue
+                size = font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                sizes[box.top - bottom] = size
             if right - left > 1.5 * size + 1:
                 # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
                 pdfium_c.FPDFText_GetCharOrigin(handle, index, ctypes.byref(origin_x), ctypes.byref(origin_y))
@@ -144,15 +151,28 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> Iter
     get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
     get_type, get_close = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose
     line_to, move_to = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO
-    for count, (path, matrix) in enumerate(_paths(page.raw, display)):
+    bounds = [ctypes.c_float() for _ in range(4)]
+    bounds_refs = [ctypes.byref(value) for value in bounds]
+    for count, (path, matrix, parent) in enumerate(_paths(page.raw, display)):
         if count % _CHECK_EVERY == 0:
             deadline.check()
-        if (pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke))
-                and fill_mode.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value):
+        if not pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke)):
+            continue
+        if fill_mode.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value:
             continue  # neither filled nor stroked: paints nothing
+        segments = pdfium_c.FPDFPath_CountSegments(path)
+        if (not stroke.value and segments in (4, 5) and parent is not None
+                and pdfium_c.FPDFPageObj_GetBounds(path, *bounds_refs)):
+            # a filled four-sided path (a cell's shading, a rule drawn as a thin box): its
+            # bounds are its sides, one call instead of twenty; no stroke widens them
+            left, bottom, right, top = (value.value for value in bounds)
+            corners = [_apply(parent, x, y) for x, y in ((left, bottom), (right, bottom), (right, top), (left, top))]
+            for index in range(4):
+                yield from _rule(corners[index], corners[index - 1])
+            continue
         a, b, c, d, e, f = matrix
         start = current = None
-        for index in range(pdfium_c.FPDFPath_CountSegments(path)):
+        for index in range(segments):
             segment = get_segment(path, index)
             get_point(segment, x_ref, y_ref)
             x, y = point_x.value, point_y.value
@@ -168,9 +188,11 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> Iter
                 current = start
 
 
-def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[object, Matrix]]:
-    """Path objects of a page, and of the form XObjects it draws, each with the matrix from
-    its own space to the displayed page."""
+def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[object, Matrix, Matrix | None]]:
+    """Path objects of a page, and of the form XObjects it draws, each with the matrices from
+    its own space and from its parent's (where its bounds are) to the displayed page; the
+    second is None when the path is rotated or skewed in its parent (its bounds are not its
+    sides)."""
     count = (pdfium_c.FPDFFormObj_CountObjects if in_form else pdfium_c.FPDFPage_CountObjects)(parent)
     get = pdfium_c.FPDFFormObj_GetObject if in_form else pdfium_c.FPDFPage_GetObject
     own = pdfium_c.FS_MATRIX()
@@ -183,7 +205,7 @@ def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[obje
             continue
         placed = _compose((own.a, own.b, own.c, own.d, own.e, own.f), matrix)
         if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
-            yield obj, placed
+            yield obj, placed, (matrix if own.b == own.c == 0 else None)
         else:
             yield from _paths(obj, placed, in_form=True)
 
@@ -193,6 +215,11 @@ def _compose(inner: Matrix, outer: Matrix) -> Matrix:
     a, b, c, d, e, f = inner
     A, B, C, D, E, F = outer
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _apply(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = matrix
+    return a * x + c * y + e, b * x + d * y + f
 
 
 def _rule(p: tuple[float, float], q: tuple[float, float]) -> Iterator[Rule]:

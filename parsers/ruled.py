@@ -249,15 +249,41 @@ def _rows(table: list[Cell], glyphs: list[Word], check: Callable[[], None]) -> l
             for j in range(ys.index(cell[1]), ys.index(cell[3])):
                 slots.setdefault((i, j), []).append(cell)
     inside: dict[Cell, list[Word]] = {}
+    left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
     for glyph in glyphs:
-        i = bisect_right(xs, (glyph.x0 + glyph.x1) / 2) - 1
-        j = bisect_right(ys, (glyph.top + glyph.bottom) / 2) - 1
-        for cell in slots.get((i, j), ()):
+        x, y = (glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2
+        if not (left <= x < right and top <= y < bottom):
+            continue
+        for cell in slots.get((bisect_right(xs, x) - 1, bisect_right(ys, y) - 1), ()):
             inside.setdefault(cell, []).append(glyph)
     columns = sorted({c[0] for c in table})
     rows = []
     for _, row in itertools.groupby(sorted(table, key=lambda c: (c[1], c[0])), key=lambda c: c[1]):
         by_x = {cell[0]: cell for cell in row}
-        rows.append([None if cell is None else text_of(join_glyphs(inside.get(cell, [])))
+        rows.append([None if cell is None else _cell_text(inside.get(cell, []))
                      for cell in (by_x.get(x) for x in columns)])
     return rows
+
+
+def _cell_text(glyphs: list[Word]) -> str:
+    """``text_of(join_glyphs(glyphs))``, without the line grouping for a one-line cell (most are)."""
+    tops = [g.top for g in glyphs]
+    if not tops or max(tops) - min(tops) > GLYPH_GAP:
+        return text_of(join_glyphs(glyphs))
+    words: list[str] = []
+    current: list[str] = []
+    last = None
+    for glyph in sorted(glyphs, key=_x0):
+        if glyph.text.isspace():
+            if current:
+                words.append("".join(current))
+            current = []
+            continue
+        if current and (glyph.x0 < last.x0 or glyph.x0 > last.x1 + GLYPH_GAP):
+            words.append("".join(current))
+            current = []
+        current.append(glyph.text)
+        last = glyph
+    if current:
+        words.append("".join(current))
+    return " ".join(words)
