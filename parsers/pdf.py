@@ -87,23 +87,38 @@ def _display_matrix(page: pypdfium2.PdfPage) -> Matrix:
 
 def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Deadline) -> list[Word]:
     """The printed glyphs of the text layer inside the CropBox, in content order."""
-    crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
-    a, b, c, d, e, f = display
     textpage = page.get_textpage()
     try:
-        handle = textpage.raw
-        count = pdfium_c.FPDFText_CountChars(handle)
-        texts = _texts(handle, count)
-        box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
-        box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
-        origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-        loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
-        font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
-        glyphs: list[Word] = []
-        sizes: dict[float, float] = {}  # loose box height → em size in points
-        for index, text in enumerate(texts):
-            if index % _CHECK_EVERY == 0:
-                deadline.check()
+        boxes = _glyph_boxes(textpage.raw, page.get_cropbox(), deadline)
+    finally:
+        textpage.close()
+    a, b, c, d, e, f = display
+    if (a, b, c, d) == (1.0, 0.0, 0.0, -1.0):  # upright, the usual page: no corner can swap
+        return [Word(text, left + e, f - top, right + e, f - bottom, number) for text, left, top, right, bottom in boxes]
+    glyphs = []
+    for text, left, top, right, bottom in boxes:
+        ax, ay, bx, by = a * left + c * top + e, b * left + d * top + f, a * right + c * bottom + e, b * right + d * bottom + f
+        glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
+    return glyphs
+
+
+def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
+                 deadline: Deadline) -> list[tuple[str, float, float, float, float]]:
+    """(text, left, top, right, bottom) of each printed glyph in PDF user space (y up)."""
+    crop_left, crop_bottom, crop_right, crop_top = cropbox
+    count = pdfium_c.FPDFText_CountChars(handle)
+    texts = _texts(handle, count)
+    box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
+    font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
+    boxes = []
+    sizes: dict[float, float] = {}  # loose box height → em size in points
+    for first in range(0, count, _CHECK_EVERY):
+        deadline.check()
+        for index in range(first, min(first + _CHECK_EVERY, count)):
+            text = texts[index]
             if text in _NOT_PRINTED or (text.isspace() and generated(handle, index)):
                 continue  # line breaks and spaces PDFium adds between words, not printed glyphs
             if not loose_box(handle, index, box_ref):
@@ -120,14 +135,10 @@ def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Dea
                 # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
                 pdfium_c.FPDFText_GetCharOrigin(handle, index, ctypes.byref(origin_x), ctypes.byref(origin_y))
                 left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
-            top = bottom + size  # one em high, as pdfminer boxed glyphs: lines cluster as they did
-            if not (crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top):
-                continue
-            ax, ay, bx, by = a * left + c * top + e, b * left + d * top + f, a * right + c * bottom + e, b * right + d * bottom + f
-            glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
-        return glyphs
-    finally:
-        textpage.close()
+            if crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top:
+                # one em high, as pdfminer boxed glyphs: lines cluster as they did
+                boxes.append((text, left, bottom + size, right, bottom))
+    return boxes
 
 
 _NOT_PRINTED = frozenset("\r\n\x00\ufffe")

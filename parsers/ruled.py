@@ -15,7 +15,7 @@ import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from parsers.words import Word
 
@@ -29,18 +29,14 @@ GLYPH_GAP = 3.0  # points: glyphs further apart than this (or lines whose tops d
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One drawn straight segment, horizontal (top == bottom) or vertical (x0 == x1)."""
+class Rule(NamedTuple):
+    """One drawn straight segment, horizontal (top == bottom) or vertical (x0 == x1); a
+    named tuple, as ``Word`` is: a page draws hundreds."""
 
     x0: float
     top: float
     x1: float
     bottom: float
-
-    @property
-    def horizontal(self) -> bool:
-        return self.top == self.bottom
 
 
 def _groups(values: Iterable[float], tolerance: float) -> dict[float, int]:
@@ -126,7 +122,8 @@ def tables(glyphs: list[Word], rules: Iterable[Rule], check: Callable[[], None] 
     merged cell covers the column). ``check`` is called every so often inside the loops
     whose cost grows with the square of the rules (a time cap can raise from it)."""
     cells = _cells(_edges(rules), check)
-    return [_rows(table, glyphs, check) for table in _tables(cells, check)]
+    centres = [((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2, g) for g in glyphs]
+    return [_rows(table, centres, check) for table in _tables(cells, check)]
 
 
 @dataclass(slots=True)
@@ -138,8 +135,13 @@ class _Edge:
 
 def _edges(rules: Iterable[Rule]) -> tuple[list[_Edge], list[_Edge]]:
     """(horizontal, vertical) edges: snapped to their neighbours' mean, joined, long enough."""
-    horizontal = [_Edge(r.top, r.x0, r.x1) for r in rules if r.horizontal and r.x1 - r.x0 >= MIN_RULE]
-    vertical = [_Edge(r.x0, r.top, r.bottom) for r in rules if not r.horizontal and r.bottom - r.top >= MIN_RULE]
+    horizontal, vertical = [], []
+    for x0, top, x1, bottom in rules:
+        if top == bottom:
+            if x1 - x0 >= MIN_RULE:
+                horizontal.append(_Edge(top, x0, x1))
+        elif bottom - top >= MIN_RULE:
+            vertical.append(_Edge(x0, top, bottom))
     return _merged(horizontal), _merged(vertical)
 
 
@@ -213,22 +215,26 @@ def _cells(edges: tuple[list[_Edge], list[_Edge]], check: Callable[[], None]) ->
 
 def _tables(cells: list[Cell], check: Callable[[], None]) -> list[list[Cell]]:
     """Cells grouped into tables: a cell sharing a corner with a table belongs to it."""
-    remaining = list(cells)
+    at_corner: dict[Point, list[int]] = {}
+    for index, cell in enumerate(cells):
+        for corner in _corners(cell):
+            at_corner.setdefault(corner, []).append(index)
+    seen: set[int] = set()
     found: list[list[Cell]] = []
-    while remaining:
-        table = [remaining.pop(0)]
-        corners = set(_corners(table[0]))
-        grew = True
-        while grew:
-            check()
-            grew = False
-            for cell in list(remaining):
-                if any(c in corners for c in _corners(cell)):
-                    corners.update(_corners(cell))
-                    table.append(cell)
-                    remaining.remove(cell)
-                    grew = True
-        found.append(table)
+    for first in range(len(cells)):
+        if first in seen:
+            continue
+        check()
+        seen.add(first)
+        members, queue = [first], [first]
+        while queue:
+            for corner in _corners(cells[queue.pop()]):
+                for other in at_corner[corner]:
+                    if other not in seen:
+                        seen.add(other)
+                        members.append(other)
+                        queue.append(other)
+        found.append([cells[i] for i in sorted(members)])
     found.sort(key=lambda t: min((c[1], c[0]) for c in t))
     return [t for t in found if len(t) > 1]
 
@@ -238,7 +244,8 @@ def _corners(cell: Cell) -> tuple[Point, Point, Point, Point]:
     return (x0, top), (x0, bottom), (x1, top), (x1, bottom)
 
 
-def _rows(table: list[Cell], glyphs: list[Word], check: Callable[[], None]) -> list[list[str | None]]:
+def _rows(table: list[Cell], centres: list[tuple[float, float, Word]], check: Callable[[], None],
+          ) -> list[list[str | None]]:
     """The table's rows; a cell's text is the glyphs whose centre is inside it."""
     xs = sorted({c[0] for c in table} | {c[2] for c in table})
     ys = sorted({c[1] for c in table} | {c[3] for c in table})
@@ -250,8 +257,7 @@ def _rows(table: list[Cell], glyphs: list[Word], check: Callable[[], None]) -> l
                 slots.setdefault((i, j), []).append(cell)
     inside: dict[Cell, list[Word]] = {}
     left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
-    for glyph in glyphs:
-        x, y = (glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2
+    for x, y, glyph in centres:
         if not (left <= x < right and top <= y < bottom):
             continue
         for cell in slots.get((bisect_right(xs, x) - 1, bisect_right(ys, y) - 1), ()):
