@@ -182,9 +182,12 @@ def _cells(edges: tuple[list[_Edge], list[_Edge]], check: Callable[[], None]) ->
     points = sorted(crossings)
     below: dict[float, list[Point]] = {}
     right: dict[float, list[Point]] = {}
-    for point in points:
-        below.setdefault(point[0], []).append(point)
-        right.setdefault(point[1], []).append(point)
+    place: dict[Point, tuple[int, int]] = {}  # a point's index in its column and in its row
+    for point in points:  # sorted: each column top to bottom, each row left to right
+        column, row = below.setdefault(point[0], []), right.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
 
     def vertical_between(a: Point, b: Point) -> bool:
         return bool(crossings[a][0] & crossings[b][0])
@@ -196,10 +199,11 @@ def _cells(edges: tuple[list[_Edge], list[_Edge]], check: Callable[[], None]) ->
     for point in points:
         check()
         cell = None
-        for under in (p for p in below[point[0]] if p[1] > point[1]):
+        in_column, in_row = place[point]
+        for under in below[point[0]][in_column + 1:]:
             if not vertical_between(point, under):
                 continue
-            for beside in (p for p in right[point[1]] if p[0] > point[0]):
+            for beside in right[point[1]][in_row + 1:]:
                 if not horizontal_between(point, beside):
                     continue
                 corner = (beside[0], under[1])
@@ -249,11 +253,13 @@ def _rows(table: list[Cell], centres: list[tuple[float, float, Word]], check: Ca
     """The table's rows; a cell's text is the glyphs whose centre is inside it."""
     xs = sorted({c[0] for c in table} | {c[2] for c in table})
     ys = sorted({c[1] for c in table} | {c[3] for c in table})
+    column_of = {x: i for i, x in enumerate(xs)}
+    row_of = {y: j for j, y in enumerate(ys)}
     slots: dict[tuple[int, int], list[Cell]] = {}
     for cell in table:
         check()
-        for i in range(xs.index(cell[0]), xs.index(cell[2])):
-            for j in range(ys.index(cell[1]), ys.index(cell[3])):
+        for i in range(column_of[cell[0]], column_of[cell[2]]):
+            for j in range(row_of[cell[1]], row_of[cell[3]]):
                 slots.setdefault((i, j), []).append(cell)
     inside: dict[Cell, list[Word]] = {}
     left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
