@@ -119,7 +119,7 @@ def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
         deadline.check()
         for index in range(first, min(first + _CHECK_EVERY, count)):
             text = texts[index]
-            if text in _NOT_PRINTED or (text.isspace() and generated(handle, index)):
+            if text in _NOT_PRINTED or (text in _SPACES and generated(handle, index)):
                 continue  # line breaks and spaces PDFium adds between words, not printed glyphs
             if not loose_box(handle, index, box_ref):
                 continue
@@ -142,6 +142,7 @@ def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
 
 
 _NOT_PRINTED = frozenset("\r\n\x00\ufffe")
+_SPACES = frozenset(chr(code) for code in range(0x3001) if chr(code).isspace())
 
 
 def _texts(handle, count: int) -> list[str]:
