@@ -52,7 +52,7 @@ def _groups(values: Iterable[float], tolerance: float) -> dict[float, int]:
     return group_of
 
 
-def cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float) -> list[list[T]]:
+def _cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float) -> list[list[T]]:
     """Items grouped by ``key`` (see ``_groups``), groups in key order, items in given order."""
     group_of = _groups(map(key, items), tolerance)
     groups: list[list[T]] = [[] for _ in range(len(set(group_of.values())))]
@@ -65,7 +65,7 @@ def join_glyphs(glyphs: Iterable[Word], gap: float = GLYPH_GAP) -> list[Word]:
     """Glyphs (in content order) → words, line by line, each line left to right: a word ends
     at a space, where the next glyph starts more than ``gap`` after it or goes back."""
     words: list[Word] = []
-    for line in cluster(list(glyphs), _top, gap):
+    for line in _cluster(list(glyphs), _top, gap):
         line.sort(key=_x0)
         current: list[Word] = []
         last = None
@@ -146,7 +146,7 @@ def _edges(rules: Iterable[Rule]) -> tuple[list[_Edge], list[_Edge]]:
 
 
 def _merged(edges: list[_Edge]) -> list[_Edge]:
-    for group in cluster(edges, lambda e: e.at, SNAP):
+    for group in _cluster(edges, lambda e: e.at, SNAP):
         mean = sum(e.at for e in group) / len(group)
         for edge in group:
             edge.at = mean
