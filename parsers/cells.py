@@ -96,7 +96,7 @@ def text_lines(text: str) -> list[Line]:
 
 
 def spaced_text_lines(text: str) -> list[Line]:
-    """PDF text without ruled tables: pdfplumber separates cells by spaces only."""
+    """PDF text without ruled tables: cells are separated by spaces only."""
     return [Line(line.split()) for line in text.split("\n") if line.strip()]
 
 

@@ -14,6 +14,7 @@ from parsers import cells, checks, classify, convert, html, keys, labels, metada
 from parsers.deadline import Deadline, TimeCapExceeded
 from parsers.tables import read_tables, template_without_numbers
 from parsers.version import PARSER_VERSION
+from parsers.zipcaps import over_cap as zip_over_cap
 
 SCHEMA_VERSION = 1
 TIME_CAP_SECONDS = 20.0
@@ -99,10 +100,15 @@ def _dispatch(body: bytes, url: str | None, content_type: str | None, record: di
 
 def _parse_zip(body: bytes, record: dict, deadline: Deadline) -> None:
     try:
-        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+        archive = zipfile.ZipFile(io.BytesIO(body))
     except zipfile.BadZipFile as exc:
         record["reason"] = f"truncated or damaged ZIP/DOCX: {exc}"
         return
+    cap = zip_over_cap(archive)  # before anything inflates a member
+    if cap:
+        record["reason"] = cap
+        return
+    names = archive.namelist()
     if "word/document.xml" in names:
         text, table_lines = docx.read(body, deadline)
         _parse_text(text, table_lines, record, meta={}, html_title=None, fallback=partial(cells.text_lines, text))

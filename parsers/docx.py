@@ -22,6 +22,7 @@ def read(body: bytes, deadline: Deadline) -> tuple[str, list[Line]]:
             lines.append(block.text)
         elif isinstance(block, Table):
             for row in block.rows:
+                deadline.check()  # one table can hold most of a 32 MiB document.xml
                 cells, last = [], None
                 for cell in row.cells:
                     if cell._tc is not last:

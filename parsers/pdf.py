@@ -1,18 +1,33 @@
-"""Text PDFs through pdfplumber: cells of ruled tables where there are any, positioned
-words (``parsers.words``) otherwise."""
+"""Text PDFs through PDFium (pypdfium2): cells of ruled tables where a page draws any
+(``parsers.ruled``), positioned words (``parsers.words``) otherwise.
+
+PDFium gives each glyph of the text layer with its box and each path object with its
+segments; both are turned to the page as displayed (rotation applied, origin top left) and
+glyphs outside the CropBox, which no viewer shows, are left out. The document time cap is
+checked between pages and every few hundred glyphs or objects inside a page, so one page
+of a hostile PDF cannot outlast it.
+"""
 
 from __future__ import annotations
 
-import io
+import ctypes
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pdfplumber
+import pypdfium2
+import pypdfium2.raw as pdfium_c
 
+from parsers import ruled
 from parsers.cells import Line, spaced_text_lines
 from parsers.deadline import Deadline
+from parsers.ruled import Rule
 from parsers.words import Word, positioned_lines
 
 MAX_PAGES = 60
+_CHECK_EVERY = 256  # glyphs or page objects between two looks at the deadline
+_STRAIGHT = 0.01  # points: a segment whose ends differ less than this across is axis-aligned
+
+Matrix = tuple[float, float, float, float, float, float]  # a b c d e f: x' = ax + cy + e, y' = bx + dy + f
 
 
 @dataclass
@@ -29,30 +44,199 @@ def read(body: bytes, deadline: Deadline) -> PdfContent:
     table_lines: list[Line] = []
     positioned: list[Line] = []
     chars = 0
-    with pdfplumber.open(io.BytesIO(body)) as pdf:
-        pages = len(pdf.pages)
-        for page in pdf.pages[:MAX_PAGES]:
+    document = pypdfium2.PdfDocument(body)
+    try:
+        pages = len(document)
+        for index in range(min(pages, MAX_PAGES)):
             deadline.check()
-            chars += len(page.chars)
-            text = page.extract_text() or ""
+            page = document[index]
+            try:
+                display = _display_matrix(page)
+                glyphs = _glyphs(page, index + 1, display, deadline)
+                rules = list(_rules(page, display, deadline))
+            finally:
+                page.close()
+            chars += len(glyphs)
+            words = ruled.join_glyphs(glyphs)
+            text = ruled.text_of(words)
             texts.append(text)
-            tables = page.extract_tables()
+            tables = ruled.tables(glyphs, rules, deadline.check) if rules else []
             for table in tables:
                 for row in table:
                     cells = [(cell or "").replace("\n", "") for cell in row]
                     if any(cells):
                         table_lines.append(Line(_merge_repeats(row, cells), exact=True))
-            # a page with ruled tables has its cells already; word positions cost as much as its text
-            positioned.extend(spaced_text_lines(text) if tables else positioned_lines(_words(page)))
-            page.flush_cache()
+            # a page with ruled tables has its cells already; its text lines stand for the rest
+            positioned.extend(spaced_text_lines(text) if tables else positioned_lines(words))
+    finally:
+        document.close()
     return PdfContent("\n".join(texts), table_lines, pages, chars, positioned)
 
 
 def _merge_repeats(raw: list[str | None], cells: list[str]) -> list[str]:
-    """pdfplumber gives None for the columns a merged cell covers: drop them like a colspan."""
+    """A merged cell gives None for the columns it covers: drop them like a colspan."""
     return [cell for original, cell in zip(raw, cells) if original is not None]
 
 
-def _words(page) -> list[Word]:
-    return [Word(w["text"], w["x0"], w["top"], w["x1"], w["bottom"], page.page_number)
-            for w in page.extract_words()]
+def _display_matrix(page: pypdfium2.PdfPage) -> Matrix:
+    """PDF user space (y up) → the page as displayed: rotated by /Rotate, origin top left."""
+    left, bottom, right, top = page.get_mediabox()
+    return {90: (0.0, 1.0, 1.0, 0.0, -bottom, -left), 180: (-1.0, 0.0, 0.0, 1.0, right, -bottom),
+            270: (0.0, -1.0, -1.0, 0.0, top, right)}.get(page.get_rotation(), (1.0, 0.0, 0.0, -1.0, -left, top))
+
+
+def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Deadline) -> list[Word]:
+    """The printed glyphs of the text layer inside the CropBox, in content order."""
+    textpage = page.get_textpage()
+    try:
+        boxes = _glyph_boxes(textpage.raw, page.get_cropbox(), deadline)
+    finally:
+        textpage.close()
+    a, b, c, d, e, f = display
+    if (a, b, c, d) == (1.0, 0.0, 0.0, -1.0):  # upright, the usual page: no corner can swap
+        return [Word(text, left + e, f - top, right + e, f - bottom, number) for text, left, top, right, bottom in boxes]
+    glyphs = []
+    for text, left, top, right, bottom in boxes:
+        ax, ay, bx, by = a * left + c * top + e, b * left + d * top + f, a * right + c * bottom + e, b * right + d * bottom + f
+        glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
+    return glyphs
+
+
+def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
+                 deadline: Deadline) -> list[tuple[str, float, float, float, float]]:
+    """(text, left, top, right, bottom) of each printed glyph in PDF user space (y up)."""
+    crop_left, crop_bottom, crop_right, crop_top = cropbox
+    count = pdfium_c.FPDFText_CountChars(handle)
+    texts = _texts(handle, count)
+    box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
+    box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
+    font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
+    boxes = []
+    sizes: dict[float, float] = {}  # loose box height → em size in points
+    for first in range(0, count, _CHECK_EVERY):
+        deadline.check()
+        for index in range(first, min(first + _CHECK_EVERY, count)):
+            text = texts[index]
+            if text in _NOT_PRINTED or (text in _SPACES and generated(handle, index)):
+                continue  # line breaks and spaces PDFium adds between words, not printed glyphs
+            if not loose_box(handle, index, box_ref):
+                continue
+            left, right, bottom = box.left, box.right, box.bottom
+            # a font at one size gives every glyph one loose height: ask PDFium the size once per height
+            size = sizes.get(box.top - bottom)
+            if size is None:
+                if not text_matrix(handle, index, matrix_ref):
+                    continue
+                size = font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                sizes[box.top - bottom] = size
+            if right - left > 1.5 * size + 1:
+                # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
+                pdfium_c.FPDFText_GetCharOrigin(handle, index, ctypes.byref(origin_x), ctypes.byref(origin_y))
+                left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
+            if crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top:
+                # one em high, as pdfminer boxed glyphs: lines cluster as they did
+                boxes.append((text, left, bottom + size, right, bottom))
+    return boxes
+
+
+_NOT_PRINTED = frozenset("\r\n\x00\ufffe")
+_SPACES = frozenset(chr(code) for code in range(0x3001) if chr(code).isspace())
+
+
+def _texts(handle, count: int) -> list[str]:
+    """Each character of the text page, in one call when it is all in the BMP."""
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(handle, 0, count, buffer)
+    text = bytes(buffer)[: max(written - 1, 0) * 2].decode("utf-16-le", errors="replace")
+    if len(text) == count:
+        return list(text)
+    return [chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count)]
+
+
+def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> Iterator[Rule]:
+    """Every horizontal or vertical straight segment the page paints (lines, rectangle sides)."""
+    point_x, point_y = ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(point_x), ctypes.byref(point_y)
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
+    get_type, get_close = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose
+    line_to, move_to = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO
+    bounds = [ctypes.c_float() for _ in range(4)]
+    bounds_refs = [ctypes.byref(value) for value in bounds]
+    for count, (path, matrix, parent) in enumerate(_paths(page.raw, display)):
+        if count % _CHECK_EVERY == 0:
+            deadline.check()
+        if not pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke)):
+            continue
+        if fill_mode.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value:
+            continue  # neither filled nor stroked: paints nothing
+        segments = pdfium_c.FPDFPath_CountSegments(path)
+        if (not stroke.value and segments in (4, 5) and parent is not None
+                and pdfium_c.FPDFPageObj_GetBounds(path, *bounds_refs)):
+            # a filled four-sided path (a cell's shading, a rule drawn as a thin box): its
+            # bounds are its sides, one call instead of twenty; no stroke widens them
+            left, bottom, right, top = (value.value for value in bounds)
+            corners = [_apply(parent, x, y) for x, y in ((left, bottom), (right, bottom), (right, top), (left, top))]
+            for index in range(4):
+                yield from _rule(corners[index], corners[index - 1])
+            continue
+        a, b, c, d, e, f = matrix
+        start = current = None
+        for index in range(segments):
+            segment = get_segment(path, index)
+            get_point(segment, x_ref, y_ref)
+            x, y = point_x.value, point_y.value
+            point = (a * x + c * y + e, b * x + d * y + f)
+            kind = get_type(segment)
+            if kind == line_to and current is not None:
+                yield from _rule(current, point)
+            elif kind == move_to:
+                start = point
+            current = point  # a Bézier's control points draw no straight rule
+            if get_close(segment) and start is not None:
+                yield from _rule(current, start)
+                current = start
+
+
+def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[object, Matrix, Matrix | None]]:
+    """Path objects of a page, and of the form XObjects it draws, each with the matrices from
+    its own space and from its parent's (where its bounds are) to the displayed page; the
+    second is None when the path is rotated or skewed in its parent (its bounds are not its
+    sides)."""
+    count = (pdfium_c.FPDFFormObj_CountObjects if in_form else pdfium_c.FPDFPage_CountObjects)(parent)
+    get = pdfium_c.FPDFFormObj_GetObject if in_form else pdfium_c.FPDFPage_GetObject
+    own = pdfium_c.FS_MATRIX()
+    for index in range(max(count, 0)):
+        obj = get(parent, index)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
+            continue
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(own)):
+            continue
+        placed = _compose((own.a, own.b, own.c, own.d, own.e, own.f), matrix)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            yield obj, placed, (matrix if own.b == own.c == 0 else None)
+        else:
+            yield from _paths(obj, placed, in_form=True)
+
+
+def _compose(inner: Matrix, outer: Matrix) -> Matrix:
+    """The matrix applying ``inner`` first, then ``outer`` (PDF row-vector convention)."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _apply(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = matrix
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _rule(p: tuple[float, float], q: tuple[float, float]) -> Iterator[Rule]:
+    (px, py), (qx, qy) = p, q
+    if abs(py - qy) < _STRAIGHT:
+        yield Rule(min(px, qx), py, max(px, qx), py)
+    elif abs(px - qx) < _STRAIGHT:
+        yield Rule(px, min(py, qy), px, max(py, qy))

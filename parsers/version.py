@@ -3,7 +3,7 @@
 It hashes the parsing logic — the syntax tree of every parser module but ``cli.py`` (the
 command line's help text shapes no record), without docstrings; comments and layout never
 reach the tree — and the versions of the libraries that shape the output (trafilatura,
-pdfplumber, python-docx, zhconv, lxml), so that an edited label pattern or an upgraded
+pypdfium2, python-docx, zhconv, lxml), so that an edited label pattern or an upgraded
 extractor gives a new version and the archive knows to re-parse, and a reworded docstring
 or help text does not.
 """
@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 _BASE = "1"
-_LIBRARIES = ("trafilatura", "pdfplumber", "python-docx", "zhconv", "lxml", "ogi-archive")
+_LIBRARIES = ("trafilatura", "pypdfium2", "python-docx", "zhconv", "lxml", "ogi-archive")
 _NOT_PARSING = frozenset({"cli.py"})
 
 
