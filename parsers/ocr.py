@@ -21,7 +21,7 @@ import functools
 import io
 import shutil
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pypdfium2
@@ -179,15 +179,15 @@ def unsure_warnings(words: list[Word], indexes: set[int]) -> list[str]:
 def without(words: list[Word], indexes: set[int]) -> list[Word]:
     """The words with those printed as a placeholder: the cell keeps its column (a faint 4
     read as 和 is still a cell), the value is null."""
-    return [replace(w, text="/") if i in indexes else w for i, w in enumerate(words)]
+    return [w._replace(text="/") if i in indexes else w for i, w in enumerate(words)]
 
 
 def numbered(words: list[Word], unsure: set[int]) -> list[Word]:
     """The words as ``without(words, unsure)`` prints them, each other number replaced by a
     sentinel naming its word: read as a table, the values say which word each key came
     from (blanks fall where they fall in the real read, so every placement agrees)."""
-    return [replace(w, text="/") if i in unsure else
-            replace(w, text=str(_SENTINEL + i)) if parse_value(w.text)[1] is not None else w
+    return [w._replace(text="/") if i in unsure else
+            w._replace(text=str(_SENTINEL + i)) if parse_value(w.text)[1] is not None else w
             for i, w in enumerate(words)]
 
 
