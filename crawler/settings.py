@@ -135,11 +135,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Refuses redirects to internal addresses before the audit and redirect see them, and
     # resolves host names when no proxy is set (crawler.guard).
     "crawler.guard.AddressGuardMiddleware": 630,
-    # Answers the few requests the spider marks for rendering from a headless browser.
-    "crawler.browser.RenderMiddleware": 640,
     # HttpProxyMiddleware stays at its default (750): ``http_proxy`` works unchanged.
     # After it (it says whether a proxy is used): each request in its server's slot.
     "crawler.middlewares.ServerSlotMiddleware": 760,
+    # Answers the few requests the spider marks for rendering from a headless browser,
+    # pacing the page's requests by the slot ServerSlotMiddleware chose.
+    "crawler.browser.RenderMiddleware": 770,
 }
 DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.AuditedHTTPDownloadHandler",

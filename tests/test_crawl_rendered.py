@@ -2,11 +2,13 @@
 the rest only through a JSON API their own script calls (avalon and Vue styles).
 
 One crawl of such a network, as a user runs it; the pages that show the signs are rendered
-in Debian's chromium (crawler.browser), every other page never meets a browser.
+in Debian's chromium (crawler.browser), every other page never meets a browser, and the
+browser itself sends nothing but the portals' own requests (no update checks to Google).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,12 +16,18 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import unavailable
+from scrapy import Request
+from scrapy.core.downloader import Slot
+from scrapy.utils.test import get_crawler
 
+from crawler.browser import RENDER_META, RenderMiddleware
 from crawler.replica.network import build_network
-from crawler.replica.scripted import Scripted
+from crawler.replica.scripted import PAGE_SIZE, Scripted
 from crawler.replica.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,11 +37,14 @@ SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_
             "LOG_LEVEL": "INFO"}
 
 
+def _need_chromium() -> None:
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+
+
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    _need_chromium()
     network = build_network(seed=1, scripted=True)
     replica = serve_in_thread(network)
     tmp = tmp_path_factory.mktemp("rendered")
@@ -99,3 +110,53 @@ def test_what_the_browser_fetched_is_archived_with_its_page(crawl):
     assert api_asked and {row[0] for row in rows} == api_asked
     assert all(row[1] == 200 and row[3] for row in rows)
     assert all("referer" in row[2].lower() for row in rows)  # the list page that called it
+
+
+def test_the_browser_requests_nothing_but_the_portals_pages(crawl):
+    """Chromium asks update.googleapis.com at every start: the browser's own proxy refuses it unsent."""
+    done, network, requests, db = crawl
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert {e["host"] for e in requests} - set(network.sites) == set()
+    stats = _stats(db)  # every request the browser sent is counted: the pages and their API calls
+    assert stats["ogi/render_requests"] >= stats["ogi/rendered"] + stats["ogi/rendered_fetches"]
+
+
+def test_a_pages_api_calls_wait_for_the_hosts_download_delay(monkeypatch):
+    """A render's requests are spaced by the delay of the host's Scrapy slot, as static ones are."""
+    _need_chromium()
+    network = build_network(seed=1, scripted=True)
+    page = next(f"{site.origin}{path}" for site in network.sites.values() if isinstance(site.family, Scripted)
+                for path, resource in site.resources.items()
+                if resource.content_type.startswith("text/html") and _api_pages(resource.make()) >= 2)
+    replica = serve_in_thread(network)
+    monkeypatch.setenv("http_proxy", replica.proxy_url)
+    monkeypatch.setenv("https_proxy", replica.proxy_url)
+    crawler = get_crawler(settings_dict={"OGI_BROWSER": str(CHROMIUM), "OGI_RENDER_CONCURRENCY": 1,
+                                         "OGI_RENDER_TIMEOUT": 30})
+    delay = 0.5
+    crawler.engine = SimpleNamespace(downloader=SimpleNamespace(slots={"portal": Slot(1, delay, jitter=0)}))
+    middleware = RenderMiddleware(crawler)
+
+    async def render():
+        try:
+            await middleware.process_request(Request(page, meta={RENDER_META: "test", "download_slot": "portal"}))
+        finally:
+            await middleware.close()
+
+    try:
+        asyncio.run(render())
+    finally:
+        replica.stop()
+    host = urlsplit(page).hostname
+    times = sorted(e["time"] for e in replica.request_log if e["host"] == host)
+    assert len(times) >= 3  # the page and at least two API pages
+    # unpaced, the API calls follow each other within milliseconds
+    assert min(b - a for a, b in zip(times, times[1:])) >= delay / 2
+    assert {e["host"] for e in replica.request_log} == {host}
+
+
+def _api_pages(html: str | bytes) -> int:
+    """How many API pages a script-filled list page asks for (recordCount / prepage, beyond the first)."""
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    total = re.search(r"recordCount = (\d+)|data-total=\"(\d+)\"", text)
+    return 0 if total is None else -(-int(total.group(1) or total.group(2)) // PAGE_SIZE) - 1
