@@ -14,13 +14,13 @@ each start, with Playwright's whole default set (``--disable-component-update``,
 without Debian's wrapper and with more ``--disable-features`` (OptimizationGuide*,
 OnDeviceModelService…), chromium 156 asks update.googleapis.com for the Optimization Guide
 model manifest component, sometimes clients2.google.com. Requests of the browser process
-never pass Playwright's routes, so its only way out is `BrowserGate`: a forward proxy of
-ours on loopback, chromium's ``--proxy-server``, that passes a request only when its host
-belongs to a portal being rendered (its registrable domain) and answers the rest 403,
-unsent. What passes goes on through the crawl's proxy (``http_proxy``/``https_proxy``) or,
-without one, to the host's address after the address guard's check (`crawler.addresses`).
-The page's own requests to another site are aborted before that, by the context's route;
-both are counted in ``ogi/render_blocked``.
+never pass Playwright's routes, so its only way out is `BrowserGate`, its proxy: a forward
+proxy of ours on loopback, for the browser alone (it asks a secret made at start), that
+passes a request only when its host belongs to a portal being rendered (its registrable
+domain) and answers the rest 403, unsent. What passes goes on through the crawl's proxy
+(``http_proxy``/``https_proxy``) or, without one, to the host's address after the address
+guard's check (`crawler.addresses`). The page's own requests to another site are aborted
+before that, by the context's route; both are counted in ``ogi/render_blocked``.
 
 Politeness: at most ``OGI_RENDER_CONCURRENCY`` pages render at once; images, styles and
 fonts are not fetched; every request the page sends (the page itself, its script, the list
@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import secrets
 import socket
 import time
 from collections import Counter
@@ -83,6 +84,8 @@ class RenderFailed(IgnoreRequest):
 
 
 FORBIDDEN = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+ASK_CREDENTIALS = (b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"ogi\"\r\n"
+                   b"Content-Length: 0\r\nConnection: close\r\n\r\n")
 HOP_BY_HOP = frozenset({"connection", "proxy-connection", "keep-alive", "proxy-authorization", "te", "trailer",
                         "upgrade"})
 
@@ -93,7 +96,9 @@ class BrowserGate:
     ``allow(host)`` opens the portal's registrable domain for the length of a render; a
     request (``GET http://…`` or ``CONNECT host:443``) to any other host is answered 403
     here, never sent, and reported to ``on_refused``. One request per connection (it is sent
-    on with ``Connection: close``), so every request is checked on its own.
+    on with ``Connection: close``), so every request is checked on its own. It listens on
+    loopback and serves only a client that has ``credentials`` (a secret made at start, which
+    Playwright answers the gate's 407 with), so no other process can use it as a proxy.
     """
 
     def __init__(self, proxies: dict[str, str], on_refused: Callable[[str], None], timeout: float):
@@ -103,6 +108,9 @@ class BrowserGate:
         self.allowed: Counter[str] = Counter()  # registrable domains of the pages being rendered
         self.server: asyncio.Server | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.credentials = {"username": "ogi", "password": secrets.token_urlsafe(16)}
+        self._authorization = "Basic " + base64.b64encode(
+            f"{self.credentials['username']}:{self.credentials['password']}".encode()).decode()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -142,6 +150,10 @@ class BrowserGate:
             if not self.allows(host):
                 self.on_refused(host or target)
                 writer.write(FORBIDDEN)
+                return
+            if not any(name.lower() == "proxy-authorization" and secrets.compare_digest(value, self._authorization)
+                       for name, value in headers):
+                writer.write(ASK_CREDENTIALS)
                 return
             if any(name.lower() == "transfer-encoding" for name, _ in headers):
                 writer.write(b"HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -267,7 +279,7 @@ class RenderMiddleware:
                 self._playwright = await async_playwright().start()
                 self._browser = await self._playwright.chromium.launch(
                     executable_path=self.executable, args=list(CHROMIUM_FLAGS), headless=True,
-                    proxy={"server": gate})
+                    proxy={"server": gate, **self.gate.credentials})
         return self._browser
 
     def _refused(self, host: str) -> None:

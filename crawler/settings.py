@@ -153,7 +153,8 @@ ITEM_PIPELINES = {
 LOG_LEVEL = "INFO"
 # No remote control of a crawl: neither the Telnet console nor Scrapy's HTTP remote-control
 # service (an in-process Python executor on a localhost port, on by default since Scrapy 2.14)
-# listens; a crawl opens no listening port at all (tests/test_crawl_orphans.py).
+# listens; a crawl opens no listening port at all (tests/test_crawl_orphans.py) but, while it
+# renders, the browser's loopback gate, which serves only the browser (crawler.browser).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,6 +1,7 @@
 """The browser's gate (crawler.browser.BrowserGate) on its own, without a browser: a client
 that speaks to it as chromium does (absolute-URL GETs, CONNECT tunnels) reaches the replica
-only for the portal being rendered; anything else is answered 403 and never sent on.
+only for the portal being rendered and with the gate's credentials; anything else is
+answered 403 (407 without credentials) and never sent on.
 """
 
 from __future__ import annotations
@@ -39,17 +40,18 @@ def _through(gate_url: str, url: str) -> int:
     except urllib.error.HTTPError as error:
         return error.code
     except urllib.error.URLError as error:  # a refused CONNECT: urllib names the proxy's answer
-        return 403 if "403" in str(error.reason) else -1
+        return next((code for code in (403, 407) if str(code) in str(error.reason)), -1)
 
 
-def _run(replica, visits: list[str], allowed: str | None = PORTAL) -> tuple[list[int], list[str]]:
+def _run(replica, visits: list[str], allowed: str = PORTAL, authorized: bool = True) -> tuple[list[int], list[str]]:
     refused: list[str] = []
 
     async def visit():
         gate = BrowserGate({"http": replica.proxy_url, "https": replica.proxy_url}, refused.append, timeout=10)
         url = await gate.start()
-        if allowed:
-            gate.allow(allowed)
+        if authorized:
+            url = url.replace("//", "//{username}:{password}@".format(**gate.credentials))
+        gate.allow(allowed)
         try:
             return [await asyncio.to_thread(_through, url, visit) for visit in visits]
         finally:
@@ -76,3 +78,9 @@ def test_an_https_portal_is_reached_through_its_tunnel(replica):
     statuses, refused = _run(replica, [f"https://{https_host}/", f"http://{PORTAL}/"], allowed=https_host)
     assert statuses[0] == 200 and statuses[1] == 403 and refused == [PORTAL]
     assert [(e["host"], e["url"].split(":")[0]) for e in replica.request_log[before:]] == [(https_host, "https")]
+
+
+def test_no_other_client_can_use_the_gate(replica):
+    before = len(replica.request_log)
+    statuses, _ = _run(replica, [f"http://{PORTAL}/", f"http://{PORTAL}/robots.txt"], authorized=False)
+    assert statuses == [407, 407] and len(replica.request_log) == before
