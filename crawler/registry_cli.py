@@ -27,7 +27,14 @@ def _load(path: Path | None):
 
 @click.group()
 def registry() -> None:
-    """The portal registry: the bundled national one (2,844 county portals) or your own."""
+    """The portal registry: the bundled national one (2,844 county portals) or your own.
+
+    \b
+    Examples:
+        ogi registry list --province 福建 --format csv
+        ogi registry check my-portals.csv
+        ogi registry stats
+    """
 
 
 @registry.command("list")
@@ -42,7 +49,9 @@ def list_portals(portals_file: Path | None, fmt: str, province: str | None, city
                  codes: str | None, sample: int | None) -> None:
     """Print the portals a crawl with the same options would visit.
 
-    Example: ogi registry list --province 福建 --format json
+    \b
+    Example:
+        ogi registry list --province 福建 --format json
     """
     loaded = _load(portals_file)
     crawled = [p for p in loaded.portals if p.level in CRAWLED_LEVELS]
@@ -63,7 +72,9 @@ def check(files: tuple[Path, ...]) -> None:
     Checks the columns, division codes against the division data, duplicate codes and URLs,
     URL syntax, and hosts that are internal IP addresses or localhost (never crawled).
 
-    Example: ogi registry check my-portals.csv
+    \b
+    Example:
+        ogi registry check my-portals.csv
     """
     bad = 0
     for path in files or (NATIONAL_REGISTRY, CURATED_REGISTRY):
@@ -88,7 +99,9 @@ def check(files: tuple[Path, ...]) -> None:
 def stats(portals_file: Path | None) -> None:
     """Count the registry's rows by province and by level.
 
-    Example: ogi registry stats
+    \b
+    Example:
+        ogi registry stats
     """
     loaded = _load(portals_file)
     by_province = Counter(p.province or "(none)" for p in loaded.portals)
