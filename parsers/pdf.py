@@ -27,6 +27,43 @@ MAX_PAGES = 60
 _CHECK_EVERY = 256  # glyphs or page objects between two looks at the deadline
 _STRAIGHT = 0.01  # points: a segment whose ends differ less than this across is axis-aligned
 
+
+
+def _by_address(function):
+    """A PDFium function taking and returning every pointer as a plain address (an int): the
+    per-glyph and per-object calls then skip ctypes' pointer type checks and wrapper objects,
+    about a third of their cost."""
+    def plain(kind):
+        return ctypes.c_void_p if kind is not None and issubclass(kind, ctypes._Pointer) else kind
+    prototype = ctypes.CFUNCTYPE(plain(function.restype), *map(plain, function.argtypes))
+    return prototype(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+def _address(handle) -> int:
+    return ctypes.cast(handle, ctypes.c_void_p).value
+
+
+_count_chars = _by_address(pdfium_c.FPDFText_CountChars)
+_get_text = _by_address(pdfium_c.FPDFText_GetText)
+_get_unicode = _by_address(pdfium_c.FPDFText_GetUnicode)
+_loose_box = _by_address(pdfium_c.FPDFText_GetLooseCharBox)
+_text_matrix = _by_address(pdfium_c.FPDFText_GetMatrix)
+_font_size = _by_address(pdfium_c.FPDFText_GetFontSize)
+_is_generated = _by_address(pdfium_c.FPDFText_IsGenerated)
+_char_origin = _by_address(pdfium_c.FPDFText_GetCharOrigin)
+_count_objects = {False: _by_address(pdfium_c.FPDFPage_CountObjects),
+                  True: _by_address(pdfium_c.FPDFFormObj_CountObjects)}
+_get_object = {False: _by_address(pdfium_c.FPDFPage_GetObject), True: _by_address(pdfium_c.FPDFFormObj_GetObject)}
+_object_type = _by_address(pdfium_c.FPDFPageObj_GetType)
+_object_matrix = _by_address(pdfium_c.FPDFPageObj_GetMatrix)
+_object_bounds = _by_address(pdfium_c.FPDFPageObj_GetBounds)
+_draw_mode = _by_address(pdfium_c.FPDFPath_GetDrawMode)
+_count_segments = _by_address(pdfium_c.FPDFPath_CountSegments)
+_get_segment = _by_address(pdfium_c.FPDFPath_GetPathSegment)
+_segment_point = _by_address(pdfium_c.FPDFPathSegment_GetPoint)
+_segment_type = _by_address(pdfium_c.FPDFPathSegment_GetType)
+_segment_close = _by_address(pdfium_c.FPDFPathSegment_GetClose)
+
 Matrix = tuple[float, float, float, float, float, float]  # a b c d e f: x' = ax + cy + e, y' = bx + dy + f
 
 
@@ -53,7 +90,7 @@ def read(body: bytes, deadline: Deadline) -> PdfContent:
             try:
                 display = _display_matrix(page)
                 glyphs = _glyphs(page, index + 1, display, deadline)
-                rules = list(_rules(page, display, deadline))
+                rules = _rules(page, display, deadline)
             finally:
                 page.close()
             chars += len(glyphs)
@@ -102,17 +139,17 @@ def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Dea
     return glyphs
 
 
-def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
+def _glyph_boxes(textpage, cropbox: tuple[float, float, float, float],
                  deadline: Deadline) -> list[tuple[str, float, float, float, float]]:
     """(text, left, top, right, bottom) of each printed glyph in PDF user space (y up)."""
     crop_left, crop_bottom, crop_right, crop_top = cropbox
-    count = pdfium_c.FPDFText_CountChars(handle)
+    handle = _address(textpage)
+    count = _count_chars(handle)
     texts = _texts(handle, count)
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
-    box_ref, matrix_ref = ctypes.byref(box), ctypes.byref(matrix)
+    box_at, matrix_at = ctypes.addressof(box), ctypes.addressof(matrix)
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    loose_box, text_matrix = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetMatrix
-    font_size, generated = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_IsGenerated
+    loose_box, generated = _loose_box, _is_generated
     boxes = []
     sizes: dict[float, float] = {}  # loose box height → em size in points
     for first in range(0, count, _CHECK_EVERY):
@@ -121,19 +158,19 @@ def _glyph_boxes(handle, cropbox: tuple[float, float, float, float],
             text = texts[index]
             if text in _NOT_PRINTED or (text in _SPACES and generated(handle, index)):
                 continue  # line breaks and spaces PDFium adds between words, not printed glyphs
-            if not loose_box(handle, index, box_ref):
+            if not loose_box(handle, index, box_at):
                 continue
             left, right, bottom = box.left, box.right, box.bottom
             # a font at one size gives every glyph one loose height: ask PDFium the size once per height
             size = sizes.get(box.top - bottom)
             if size is None:
-                if not text_matrix(handle, index, matrix_ref):
+                if not _text_matrix(handle, index, matrix_at):
                     continue
-                size = font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                size = _font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
                 sizes[box.top - bottom] = size
             if right - left > 1.5 * size + 1:
                 # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
-                pdfium_c.FPDFText_GetCharOrigin(handle, index, ctypes.byref(origin_x), ctypes.byref(origin_y))
+                _char_origin(handle, index, ctypes.addressof(origin_x), ctypes.addressof(origin_y))
                 left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
             if crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top:
                 # one em high, as pdfminer boxed glyphs: lines cluster as they did
@@ -145,78 +182,81 @@ _NOT_PRINTED = frozenset("\r\n\x00\ufffe")
 _SPACES = frozenset(chr(code) for code in range(0x3001) if chr(code).isspace())
 
 
-def _texts(handle, count: int) -> list[str]:
+def _texts(handle: int, count: int) -> list[str]:
     """Each character of the text page, in one call when it is all in the BMP."""
     buffer = (ctypes.c_ushort * (count + 1))()
-    written = pdfium_c.FPDFText_GetText(handle, 0, count, buffer)
+    written = _get_text(handle, 0, count, ctypes.addressof(buffer))
     text = bytes(buffer)[: max(written - 1, 0) * 2].decode("utf-16-le", errors="replace")
     if len(text) == count:
         return list(text)
-    return [chr(pdfium_c.FPDFText_GetUnicode(handle, index)) for index in range(count)]
+    return [chr(_get_unicode(handle, index)) for index in range(count)]
 
 
-def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> Iterator[Rule]:
+def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list[Rule]:
     """Every horizontal or vertical straight segment the page paints (lines, rectangle sides)."""
     point_x, point_y = ctypes.c_float(), ctypes.c_float()
-    x_ref, y_ref = ctypes.byref(point_x), ctypes.byref(point_y)
+    x_at, y_at = ctypes.addressof(point_x), ctypes.addressof(point_y)
     fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
-    get_segment, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetPoint
-    get_type, get_close = pdfium_c.FPDFPathSegment_GetType, pdfium_c.FPDFPathSegment_GetClose
-    line_to, move_to = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO
+    fill_at, stroke_at = ctypes.addressof(fill_mode), ctypes.addressof(stroke)
+    get_segment, get_point, get_type, get_close = _get_segment, _segment_point, _segment_type, _segment_close
+    line_to, move_to, no_fill = pdfium_c.FPDF_SEGMENT_LINETO, pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_FILLMODE_NONE
     bounds = [ctypes.c_float() for _ in range(4)]
-    bounds_refs = [ctypes.byref(value) for value in bounds]
-    for count, (path, matrix, parent) in enumerate(_paths(page.raw, display)):
+    bounds_at = [ctypes.addressof(value) for value in bounds]
+    rules: list[Rule] = []
+    add = rules.extend
+    for count, (path, matrix, parent) in enumerate(_paths(_address(page.raw), display)):
         if count % _CHECK_EVERY == 0:
             deadline.check()
-        if not pdfium_c.FPDFPath_GetDrawMode(path, ctypes.byref(fill_mode), ctypes.byref(stroke)):
+        if not _draw_mode(path, fill_at, stroke_at):
             continue
-        if fill_mode.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value:
+        if fill_mode.value == no_fill and not stroke.value:
             continue  # neither filled nor stroked: paints nothing
-        segments = pdfium_c.FPDFPath_CountSegments(path)
-        if (not stroke.value and segments in (4, 5) and parent is not None
-                and pdfium_c.FPDFPageObj_GetBounds(path, *bounds_refs)):
+        segments = _count_segments(path)
+        if not stroke.value and segments in (4, 5) and parent is not None and _object_bounds(path, *bounds_at):
             # a filled four-sided path (a cell's shading, a rule drawn as a thin box): its
             # bounds are its sides, one call instead of twenty; no stroke widens them
             left, bottom, right, top = (value.value for value in bounds)
             corners = [_apply(parent, x, y) for x, y in ((left, bottom), (right, bottom), (right, top), (left, top))]
             for index in range(4):
-                yield from _rule(corners[index], corners[index - 1])
+                add(_rule(corners[index], corners[index - 1]))
             continue
         a, b, c, d, e, f = matrix
         start = current = None
         for index in range(segments):
             segment = get_segment(path, index)
-            get_point(segment, x_ref, y_ref)
+            get_point(segment, x_at, y_at)
             x, y = point_x.value, point_y.value
             point = (a * x + c * y + e, b * x + d * y + f)
             kind = get_type(segment)
             if kind == line_to and current is not None:
-                yield from _rule(current, point)
+                add(_rule(current, point))
             elif kind == move_to:
                 start = point
             current = point  # a Bézier's control points draw no straight rule
             if get_close(segment) and start is not None:
-                yield from _rule(current, start)
+                add(_rule(current, start))
                 current = start
+    return rules
 
 
-def _paths(parent, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[object, Matrix, Matrix | None]]:
+def _paths(parent: int, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[int, Matrix, Matrix | None]]:
     """Path objects of a page, and of the form XObjects it draws, each with the matrices from
     its own space and from its parent's (where its bounds are) to the displayed page; the
     second is None when the path is rotated or skewed in its parent (its bounds are not its
     sides)."""
-    count = (pdfium_c.FPDFFormObj_CountObjects if in_form else pdfium_c.FPDFPage_CountObjects)(parent)
-    get = pdfium_c.FPDFFormObj_GetObject if in_form else pdfium_c.FPDFPage_GetObject
+    get, get_type = _get_object[in_form], _object_type
+    path_kind, form_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
     own = pdfium_c.FS_MATRIX()
-    for index in range(max(count, 0)):
+    own_at = ctypes.addressof(own)
+    for index in range(max(_count_objects[in_form](parent), 0)):
         obj = get(parent, index)
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
+        kind = get_type(obj)
+        if kind != path_kind and kind != form_kind:
             continue
-        if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(own)):
+        if not _object_matrix(obj, own_at):
             continue
         placed = _compose((own.a, own.b, own.c, own.d, own.e, own.f), matrix)
-        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+        if kind == path_kind:
             yield obj, placed, (matrix if own.b == own.c == 0 else None)
         else:
             yield from _paths(obj, placed, in_form=True)
@@ -234,9 +274,11 @@ def _apply(matrix: Matrix, x: float, y: float) -> tuple[float, float]:
     return a * x + c * y + e, b * x + d * y + f
 
 
-def _rule(p: tuple[float, float], q: tuple[float, float]) -> Iterator[Rule]:
+def _rule(p: tuple[float, float], q: tuple[float, float]) -> tuple[Rule, ...]:
+    """The rule from p to q if it is horizontal or vertical (a tuple of one), else none."""
     (px, py), (qx, qy) = p, q
     if abs(py - qy) < _STRAIGHT:
-        yield Rule(min(px, qx), py, max(px, qx), py)
-    elif abs(px - qx) < _STRAIGHT:
-        yield Rule(px, min(py, qy), px, max(py, qy))
+        return (Rule(min(px, qx), py, max(px, qx), py),)
+    if abs(px - qx) < _STRAIGHT:
+        return (Rule(px, min(py, qy), px, max(py, qy)),)
+    return ()
