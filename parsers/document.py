@@ -150,7 +150,7 @@ def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
         _parse_scan(lambda: ocr.pdf_pages(body, deadline), record, deadline)
         return
     _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
-                fallback=lambda: content.positioned_lines)
+                fallback=content.positioned_lines)
 
 
 def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> None:

@@ -73,13 +73,22 @@ class PdfContent:
     table_lines: list[Line]
     pages: int
     chars: int
-    positioned_lines: list[Line]  # every text line as cells, blanks placed by column
+    page_words: list[tuple[list[Word] | None, str]]  # each page's words (None: it has ruled tables) and text
+
+    def positioned_lines(self) -> list[Line]:
+        """Every text line as cells, blanks placed by column; built only when asked (the
+        fallback when the ruled cells hold no report table)."""
+        lines: list[Line] = []
+        for words, text in self.page_words:
+            # a page with ruled tables has its cells already; its text lines stand for the rest
+            lines.extend(spaced_text_lines(text) if words is None else positioned_lines(words))
+        return lines
 
 
 def read(body: bytes, deadline: Deadline) -> PdfContent:
     texts: list[str] = []
     table_lines: list[Line] = []
-    positioned: list[Line] = []
+    page_words: list[tuple[list[Word] | None, str]] = []
     chars = 0
     document = pypdfium2.PdfDocument(body)
     try:
@@ -103,11 +112,10 @@ def read(body: bytes, deadline: Deadline) -> PdfContent:
                     cells = [(cell or "").replace("\n", "") for cell in row]
                     if any(cells):
                         table_lines.append(Line(_merge_repeats(row, cells), exact=True))
-            # a page with ruled tables has its cells already; its text lines stand for the rest
-            positioned.extend(spaced_text_lines(text) if tables else positioned_lines(words))
+            page_words.append((None if tables else words, text))
     finally:
         document.close()
-    return PdfContent("\n".join(texts), table_lines, pages, chars, positioned)
+    return PdfContent("\n".join(texts), table_lines, pages, chars, page_words)
 
 
 def _merge_repeats(raw: list[str | None], cells: list[str]) -> list[str]:
@@ -123,59 +131,54 @@ def _display_matrix(page: pypdfium2.PdfPage) -> Matrix:
 
 
 def _glyphs(page: pypdfium2.PdfPage, number: int, display: Matrix, deadline: Deadline) -> list[Word]:
-    """The printed glyphs of the text layer inside the CropBox, in content order."""
-    textpage = page.get_textpage()
-    try:
-        boxes = _glyph_boxes(textpage.raw, page.get_cropbox(), deadline)
-    finally:
-        textpage.close()
+    """The printed glyphs of the text layer inside the CropBox, in content order, boxed on the
+    page as displayed."""
+    crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
     a, b, c, d, e, f = display
-    if (a, b, c, d) == (1.0, 0.0, 0.0, -1.0):  # upright, the usual page: no corner can swap
-        return [Word(text, left + e, f - top, right + e, f - bottom, number) for text, left, top, right, bottom in boxes]
-    glyphs = []
-    for text, left, top, right, bottom in boxes:
-        ax, ay, bx, by = a * left + c * top + e, b * left + d * top + f, a * right + c * bottom + e, b * right + d * bottom + f
-        glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
-    return glyphs
-
-
-def _glyph_boxes(textpage, cropbox: tuple[float, float, float, float],
-                 deadline: Deadline) -> list[tuple[str, float, float, float, float]]:
-    """(text, left, top, right, bottom) of each printed glyph in PDF user space (y up)."""
-    crop_left, crop_bottom, crop_right, crop_top = cropbox
-    handle = _address(textpage)
+    upright = (a, b, c, d) == (1.0, 0.0, 0.0, -1.0)  # the usual page: no corner can swap
+    textpage = page.get_textpage()
+    handle = _address(textpage.raw)
     count = _count_chars(handle)
     texts = _texts(handle, count)
     box, matrix = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
     box_at, matrix_at = ctypes.addressof(box), ctypes.addressof(matrix)
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     loose_box, generated = _loose_box, _is_generated
-    boxes = []
+    glyphs = []
     sizes: dict[float, float] = {}  # loose box height → em size in points
-    for first in range(0, count, _CHECK_EVERY):
-        deadline.check()
-        for index in range(first, min(first + _CHECK_EVERY, count)):
-            text = texts[index]
-            if text in _NOT_PRINTED or (text in _SPACES and generated(handle, index)):
-                continue  # line breaks and spaces PDFium adds between words, not printed glyphs
-            if not loose_box(handle, index, box_at):
-                continue
-            left, right, bottom = box.left, box.right, box.bottom
-            # a font at one size gives every glyph one loose height: ask PDFium the size once per height
-            size = sizes.get(box.top - bottom)
-            if size is None:
-                if not _text_matrix(handle, index, matrix_at):
+    try:
+        for first in range(0, count, _CHECK_EVERY):
+            deadline.check()
+            for index in range(first, min(first + _CHECK_EVERY, count)):
+                text = texts[index]
+                if text in _NOT_PRINTED or (text in _SPACES and generated(handle, index)):
+                    continue  # line breaks and spaces PDFium adds between words, not printed glyphs
+                if not loose_box(handle, index, box_at):
                     continue
-                size = _font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
-                sizes[box.top - bottom] = size
-            if right - left > 1.5 * size + 1:
-                # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
-                _char_origin(handle, index, ctypes.addressof(origin_x), ctypes.addressof(origin_y))
-                left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
-            if crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top:
-                # one em high, as pdfminer boxed glyphs: lines cluster as they did
-                boxes.append((text, left, bottom + size, right, bottom))
-    return boxes
+                left, right, bottom = box.left, box.right, box.bottom
+                # a font at one size gives every glyph one loose height: ask PDFium the size once per height
+                size = sizes.get(box.top - bottom)
+                if size is None:
+                    if not _text_matrix(handle, index, matrix_at):
+                        continue
+                    size = _font_size(handle, index) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                    sizes[box.top - bottom] = size
+                if right - left > 1.5 * size + 1:
+                    # PDFium's loose box of a vertical-writing glyph ignores the text matrix: one em from its origin
+                    _char_origin(handle, index, ctypes.addressof(origin_x), ctypes.addressof(origin_y))
+                    left, right, bottom = origin_x.value, origin_x.value + size, origin_y.value
+                if not (crop_left <= (left + right) / 2 <= crop_right and crop_bottom <= bottom + size / 2 <= crop_top):
+                    continue  # outside the CropBox: no viewer shows it
+                top = bottom + size  # one em high, as pdfminer boxed glyphs: lines cluster as they did
+                if upright:
+                    glyphs.append(Word(text, left + e, f - top, right + e, f - bottom, number))
+                    continue
+                ax, ay = a * left + c * top + e, b * left + d * top + f
+                bx, by = a * right + c * bottom + e, b * right + d * bottom + f
+                glyphs.append(Word(text, min(ax, bx), min(ay, by), max(ax, bx), max(ay, by), number))
+    finally:
+        textpage.close()
+    return glyphs
 
 
 _NOT_PRINTED = frozenset("\r\n\x00\ufffe")
@@ -216,6 +219,18 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list
             # a filled four-sided path (a cell's shading, a rule drawn as a thin box): its
             # bounds are its sides, one call instead of twenty; no stroke widens them
             left, bottom, right, top = (value.value for value in bounds)
+            pa, pb, pc, pd, pe, pf = parent
+            if pb == pc == 0:  # upright in the displayed page (most are): its sides, as _rule gives them
+                x0, y0, x1, y1 = pa * left + pe, pd * bottom + pf, pa * right + pe, pd * top + pf
+                low_x, high_x = (x0, x1) if x0 <= x1 else (x1, x0)
+                if abs(y0 - y1) < _STRAIGHT:  # no height: its left and right sides are dots
+                    add((Rule(x0, y0, x0, y0), Rule(low_x, y0, high_x, y0), Rule(x1, y1, x1, y1),
+                         Rule(low_x, y1, high_x, y1)))
+                else:
+                    low_y, high_y = (y0, y1) if y0 <= y1 else (y1, y0)
+                    add((Rule(x0, low_y, x0, high_y), Rule(low_x, y0, high_x, y0), Rule(x1, low_y, x1, high_y),
+                         Rule(low_x, y1, high_x, y1)))
+                continue
             corners = [_apply(parent, x, y) for x, y in ((left, bottom), (right, bottom), (right, top), (left, top))]
             for index in range(4):
                 add(_rule(corners[index], corners[index - 1]))
