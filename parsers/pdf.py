@@ -207,7 +207,7 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list
     bounds_at = [ctypes.addressof(value) for value in bounds]
     rules: list[Rule] = []
     add = rules.extend
-    for count, (path, matrix, parent) in enumerate(_paths(_address(page.raw), display)):
+    for count, (path, own, parent) in enumerate(_paths(_address(page.raw), display)):
         if count % _CHECK_EVERY == 0:
             deadline.check()
         if not _draw_mode(path, fill_at, stroke_at):
@@ -215,7 +215,8 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list
         if fill_mode.value == no_fill and not stroke.value:
             continue  # neither filled nor stroked: paints nothing
         segments = _count_segments(path)
-        if not stroke.value and segments in (4, 5) and parent is not None and _object_bounds(path, *bounds_at):
+        if (not stroke.value and segments in (4, 5) and own[1] == own[2] == 0
+                and _object_bounds(path, *bounds_at)):
             # a filled four-sided path (a cell's shading, a rule drawn as a thin box): its
             # bounds are its sides, one call instead of twenty; no stroke widens them
             left, bottom, right, top = (value.value for value in bounds)
@@ -235,7 +236,7 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list
             for index in range(4):
                 add(_rule(corners[index], corners[index - 1]))
             continue
-        a, b, c, d, e, f = matrix
+        a, b, c, d, e, f = _compose(own, parent)
         start = current = None
         for index in range(segments):
             segment = get_segment(path, index)
@@ -254,11 +255,10 @@ def _rules(page: pypdfium2.PdfPage, display: Matrix, deadline: Deadline) -> list
     return rules
 
 
-def _paths(parent: int, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[int, Matrix, Matrix | None]]:
-    """Path objects of a page, and of the form XObjects it draws, each with the matrices from
-    its own space and from its parent's (where its bounds are) to the displayed page; the
-    second is None when the path is rotated or skewed in its parent (its bounds are not its
-    sides)."""
+def _paths(parent: int, matrix: Matrix, in_form: bool = False) -> Iterator[tuple[int, Matrix, Matrix]]:
+    """Path objects of a page, and of the form XObjects it draws, each with its own matrix
+    (its space → its parent's, where its bounds are) and its parent's matrix to the
+    displayed page; composed only where its segments are read."""
     get, get_type = _get_object[in_form], _object_type
     path_kind, form_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
     own = pdfium_c.FS_MATRIX()
@@ -270,11 +270,11 @@ def _paths(parent: int, matrix: Matrix, in_form: bool = False) -> Iterator[tuple
             continue
         if not _object_matrix(obj, own_at):
             continue
-        placed = _compose((own.a, own.b, own.c, own.d, own.e, own.f), matrix)
+        placed = (own.a, own.b, own.c, own.d, own.e, own.f)
         if kind == path_kind:
-            yield obj, placed, (matrix if own.b == own.c == 0 else None)
+            yield obj, placed, matrix
         else:
-            yield from _paths(obj, placed, in_form=True)
+            yield from _paths(obj, _compose(placed, matrix), in_form=True)
 
 
 def _compose(inner: Matrix, outer: Matrix) -> Matrix:
