@@ -89,11 +89,11 @@ def found_reports(truth: dict, urls: set[str]) -> int:
 def measure(kind: str, replica, registry: Path, depth: int) -> dict:
     out = tempfile.mkdtemp(prefix=f"ogi-bench-{kind}-")
     before = len(replica.request_log)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()  # the proxy logs each request's time.time()
     env = {**os.environ, "http_proxy": replica.proxy_url}
     subprocess.run([sys.executable, __file__, "--child", kind, "--registry", str(registry), "--out", out,
                     "--depth", str(depth)], cwd=ROOT, env=env, check=True)
-    elapsed = time.monotonic() - started
+    elapsed, ended_at = time.monotonic() - started, time.time()
     requests = replica.request_log[before:]
     # Both crawls are judged by what they fetched (the proxy's log), not by what they stored.
     urls = {r["url"] for r in requests if r["status"] == 200}
@@ -101,6 +101,8 @@ def measure(kind: str, replica, registry: Path, depth: int) -> dict:
     reports = found_reports(replica.truth, urls)
     fetching = requests[-1]["time"] - requests[0]["time"] if len(requests) > 1 else elapsed
     return {"kind": kind, "requests": len(requests), "pages": pages, "fetching": fetching, "seconds": elapsed,
+            "start_up": requests[0]["time"] - started_at if requests else elapsed,
+            "after_last": ended_at - requests[-1]["time"] if requests else 0.0,
             "pages_per_second": pages / fetching, "reports_found": reports,
             "requests_per_report": len(requests) / reports if reports else float("inf")}
 
@@ -180,6 +182,9 @@ def main() -> None:
     end_to_end = focused["pages"] / focused["seconds"]
     print(f"focused crawl end to end: {end_to_end:.1f} pages/s, {end_to_end / focused['pages_per_second']:.2f}x its "
           f"fetching {focused['pages_per_second']:.1f} pages/s (goal >= 0.7)")
+    print(f"  of its {focused['seconds']:.1f} s: {focused['start_up']:.1f} s before its first request, "
+          f"{focused['fetching']:.1f} s fetching, {focused['after_last']:.1f} s after its last "
+          "(parsing and archiving what it fetched, closing the run)")
     if args.render_portals:
         cost = measure_rendering(args.seed, args.render_portals)
         print(f"script-filled lists ({args.render_portals} county portals): {cost['pages']} pages, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from parsers import labels
 
@@ -33,6 +34,7 @@ class Row:
     tab_cells: list[str] | None = None  # the whole tab line, empties included (its grid columns)
 
 
+@lru_cache(maxsize=8192)  # a report repeats its cells ("0", blanks, labels) and each is asked several times
 def parse_value(cell: str) -> tuple[bool, Number | None]:
     """(is a value cell, the number or None for a placeholder/blank)."""
     text = cell.strip()

@@ -150,7 +150,7 @@ def _parse_pdf(body: bytes, record: dict, deadline: Deadline) -> None:
         _parse_scan(lambda: ocr.pdf_pages(body, deadline), record, deadline)
         return
     _parse_text(content.text, content.table_lines, record, meta={}, html_title=None,
-                fallback=lambda: content.positioned_lines)
+                fallback=content.positioned_lines)
 
 
 def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> None:
@@ -203,8 +203,9 @@ def _parse_html(body: bytes, url: str | None, content_type: str | None, record: 
     record["attachments"] = page.attachments
     # trafilatura turns tabs into spaces: text-layout tables are read from the page's own text
     page_cells = partial(cells.text_lines, "\n".join(page.page_lines))
-    text = labels.to_simplified(page.main_text)
-    if len(re.sub(r"\s", "", text)) < _MIN_TEXT_CHARS and page.images:
+    # a page without images cannot be an image report: spare converting its text twice
+    text = labels.to_simplified(page.main_text) if page.images else ""
+    if page.images and len(re.sub(r"\s", "", text)) < _MIN_TEXT_CHARS:
         title = metadata.find_title([], page.meta, page.headline or page.html_title)
         record.update(kind="image_only", title=title, text=text,
                       reason=f"the main content is {page.images} image(s) and almost no text")

@@ -70,6 +70,14 @@ _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
 _SKIP = frozenset({"script", "style", "noscript", "template"})
 
 
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def _one_line(text: str) -> str:
+    """Line breaks in the source of a paragraph are spaces (most text nodes have none)."""
+    return _LINE_BREAKS.sub(" ", text) if "\n" in text or "\r" in text else text
+
+
 def page_lines(root: etree._Element) -> list[str]:
     """The page's visible text, one line per block; an empty paragraph stays an empty line
     (a blank cell in a cell-per-line table) and tabs and line breaks inside <pre> survive."""
@@ -95,11 +103,11 @@ def page_lines(root: etree._Element) -> list[str]:
         if tag == "br":
             buffer.append("\n")
         if node.text:
-            buffer.append(node.text if in_pre else re.sub(r"[\r\n]+", " ", node.text))
+            buffer.append(node.text if in_pre else _one_line(node.text))
         for child in node:
             walk(child, in_pre)
             if child.tail:
-                buffer.append(child.tail if in_pre else re.sub(r"[\r\n]+", " ", child.tail))
+                buffer.append(child.tail if in_pre else _one_line(child.tail))
         if block:
             flush(empty_block=tag in ("p", "div") and len(node) == 0)
 

@@ -15,6 +15,7 @@ import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import NamedTuple, TypeVar
 
 from parsers.words import Word
@@ -54,10 +55,11 @@ def _groups(values: Iterable[float], tolerance: float) -> dict[float, int]:
 
 def _cluster(items: Sequence[T], key: Callable[[T], float], tolerance: float) -> list[list[T]]:
     """Items grouped by ``key`` (see ``_groups``), groups in key order, items in given order."""
-    group_of = _groups(map(key, items), tolerance)
+    keys = list(map(key, items))
+    group_of = _groups(keys, tolerance)
     groups: list[list[T]] = [[] for _ in range(len(set(group_of.values())))]
-    for item in items:
-        groups[group_of[key(item)]].append(item)
+    for item, value in zip(items, keys):
+        groups[group_of[value]].append(item)
     return groups
 
 
@@ -81,12 +83,8 @@ def join_glyphs(glyphs: Iterable[Word], gap: float = GLYPH_GAP) -> list[Word]:
     return words
 
 
-def _top(item: Word) -> float:
-    return item.top
-
-
-def _x0(item: Word) -> float:
-    return item.x0
+_top = attrgetter("top")  # sort keys called once per glyph: attrgetter runs in C
+_x0 = attrgetter("x0")
 
 
 def _flush(glyphs: list[Word], words: list[Word]) -> None:
@@ -139,25 +137,30 @@ def _edges(rules: Iterable[Rule]) -> tuple[list[_Edge], list[_Edge]]:
     for x0, top, x1, bottom in rules:
         if top == bottom:
             if x1 - x0 >= MIN_RULE:
-                horizontal.append(_Edge(top, x0, x1))
+                horizontal.append((top, x0, x1))
         elif bottom - top >= MIN_RULE:
-            vertical.append(_Edge(x0, top, bottom))
+            vertical.append((x0, top, bottom))
     return _merged(horizontal), _merged(vertical)
 
 
-def _merged(edges: list[_Edge]) -> list[_Edge]:
-    for group in _cluster(edges, lambda e: e.at, SNAP):
-        mean = sum(e.at for e in group) / len(group)
-        for edge in group:
-            edge.at = mean
+def _merged(edges: list[tuple[float, float, float]]) -> list[_Edge]:
+    """Edges given as (at, start, end): each moved to the mean ``at`` of its group of parallel
+    edges (see ``_groups``), collinear ones joined across gaps up to ``JOIN``, short ones
+    dropped. Tuples, not ``_Edge``s, until the few joined edges are left: a page draws hundreds."""
+    group_of = _groups([at for at, _, _ in edges], SNAP)
+    members: list[list[float]] = [[] for _ in range(len(set(group_of.values())))]
+    for at, _, _ in edges:
+        members[group_of[at]].append(at)
+    means = [sum(group) / len(group) for group in members]
+    snapped = sorted((means[group_of[at]], start, end) for at, start, end in edges)
     joined: list[_Edge] = []
-    for _, line in itertools.groupby(sorted(edges, key=lambda e: (e.at, e.start)), key=lambda e: e.at):
+    for at, line in itertools.groupby(snapped, key=itemgetter(0)):
         run: list[_Edge] = []
-        for edge in line:
-            if run and edge.start <= run[-1].end + JOIN:
-                run[-1].end = max(run[-1].end, edge.end)
+        for _, start, end in line:
+            if run and start <= run[-1].end + JOIN:
+                run[-1].end = max(run[-1].end, end)
             else:
-                run.append(_Edge(edge.at, edge.start, edge.end))
+                run.append(_Edge(at, start, end))
         joined.extend(run)
     return [e for e in joined if e.end - e.start >= MIN_EDGE]
 
