@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
+import zipfile
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 OVERSIZED_BYTES = 96 * 1024 * 1024
 GZIP_BOMB_BYTES = 128 * 1024 * 1024  # twice any sane crawler's decompressed-size cap
 SLOW_SECONDS = 40.0
+DOCX_BOMB_XML_BYTES = 1100 * 2**20  # word/document.xml inflated: past 1 GiB, from about a megabyte
+DENSE_PDF_OPERATIONS = 150_000  # text objects on one page
 
 
 def faulty_reply(resource: Resource, hits: int) -> Reply | None:
@@ -102,6 +105,29 @@ def plant_faults(layout: CountyLayout, report_column: cms.Column) -> None:
     for cause, path in pages.items():
         layout.net.planted.append({"kind": cause, "url": f"{site.origin}{path}", "host": site.host,
                                  "cause": cause, "portal_code": site.code})
+    plant_hostile_documents(layout, target)
+
+
+def plant_hostile_documents(layout: CountyLayout, target: cms.Column) -> None:
+    """A DOCX zip bomb and a one-page PDF of 150,000 text operations, attached to a page that
+    reads like a report's: they download fine, and it is their parse that must stay in its caps.
+    Recorded with `stage: parse` (nothing goes wrong fetching them) and no cause."""
+    site = layout.site
+    holder = layout.family.article_path(target, "2021-03-04", site.doc_id("fault:hostile"))
+    title = f"{site.name[:-4]}2019年政府信息公开工作年度报告（附件）"
+    links = []
+    for kind, ext, make, content_type, text in (
+            ("docx_bomb", "docx", docx_bomb,
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "2019年政府信息公开工作年度报告.docx"),
+            ("dense_pdf", "pdf", dense_pdf, "application/pdf", "2019年政府信息公开工作年度报告（附表）.pdf")):
+        path = layout.family.attachment_path(target, "2021-03-04", site.doc_id(f"fault:{kind}"), ext)
+        site.resources[path] = Resource(content_type, make, layout.b.today, fault=kind)
+        links.append(f"<a href='{site.family.href(f'{site.origin}{path}', site.link_host, '')}'>{text}</a>")
+        layout.net.planted.append({"kind": kind, "url": f"{site.origin}{path}", "host": site.host, "cause": None,
+                                   "stage": "parse", "portal_code": site.code, "attachment_of": f"{site.origin}{holder}"})
+    layout.b.add_html(site, holder, title=title, column=target.name, crumbs=layout.crumbs(target),
+                      content=f"<p>附件：{'</p><p>'.join(links)}</p>")
+    target.entries.append(cms.Entry(title, f"{site.origin}{holder}", "2021-03-04"))
 
 
 def oversized_pdf() -> bytes:
@@ -117,3 +143,59 @@ def gzip_bomb() -> bytes:
         for _ in range(GZIP_BOMB_BYTES >> 20):
             stream.write(chunk)
     return out.getvalue()
+
+
+@lru_cache(maxsize=1)
+def docx_bomb() -> bytes:
+    """A well-formed DOCX whose word/document.xml is padded with spaces to DOCX_BOMB_XML_BYTES.
+    Deflating it takes seconds: built on its first request, never with the network."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _DOCX_CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _DOCX_RELS)
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            member.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                         b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+            chunk = b" " * 2**20
+            for _ in range(DOCX_BOMB_XML_BYTES // len(chunk)):
+                member.write(chunk)
+            member.write("<w:p><w:r><w:t>政府信息公开工作年度报告</w:t></w:r></w:p></w:body></w:document>".encode())
+    return out.getvalue()
+
+
+_DOCX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+_DOCX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>')
+
+
+@lru_cache(maxsize=1)
+def dense_pdf() -> bytes:
+    """A valid one-page PDF whose content stream is DENSE_PDF_OPERATIONS one-glyph text objects."""
+    stream = b"BT /F1 1 Tf 0 0 Td (x) Tj ET\n" * DENSE_PDF_OPERATIONS
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
