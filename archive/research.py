@@ -41,7 +41,6 @@ MIN_SENTENCE_CHARS = 10
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
 _DIGITS = re.compile(r"[0-9０-９]+(?:\.[0-9]+)?")
 _SPACE = re.compile(r"\s+")
-T3_COLUMNS = tuple(c.key for c in keys.T3_COLUMNS)
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
@@ -198,7 +197,7 @@ def cross_year(reports: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         pairs += 1
         now, before = record.get("values") or {}, previous.get("values") or {}
-        for column in T3_COLUMNS:
+        for column in keys.T3_COLUMN_KEYS:
             carried_in = now.get(f"t3.carried_in.{column}")
             carried_out = before.get(f"t3.carried_out.{column}")
             if carried_in is not None and carried_out is not None and carried_in != carried_out:
