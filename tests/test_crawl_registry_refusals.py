@@ -129,3 +129,4 @@ def test_an_unreadable_registry_is_one_error_line_and_no_crawl(tmp_path):
         errors = [line for line in done.stderr.splitlines() if "] ERROR: " in line]
         assert len(errors) == 1 and reason in errors[0], done.stderr[-2000:]
         assert "Traceback" not in done.stderr and "Spider closed (registry_error" in done.stderr
+        assert done.returncode == 1, done.stderr[-2000:]  # a script running the crawl sees it failed
