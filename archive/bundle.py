@@ -128,7 +128,7 @@ def bundle(
     """Write a release into ``directory`` (new or empty); return the files written."""
     if directory.exists() and any(directory.iterdir()):
         raise ValueError(f"{directory} is not empty: a release goes into a new directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(exist_ok=True)  # its parent must exist: a mistyped path is refused, not created
     steps: list[tuple[str, Callable[[], Any]]] = [
         (DATABASE, partial(copy_database, db, directory / DATABASE))]
     steps += [(name, partial(export, db, directory / name, output_format, shape, filters))

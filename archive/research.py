@@ -372,7 +372,7 @@ def plot(db: Archive, directory: Path, progress: Progress = iter) -> list[Path]:
     import matplotlib.pyplot as plt
 
     font, weight = cjk_font()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(exist_ok=True)  # its parent must exist: a mistyped path is refused, not created
     reports = [r for r in load(db, progress) if r["unit"] is not None]
     years = sorted({r["report_year"] for r in reports})
     levels = sorted({r.get("organ_level") or "unknown" for r in reports})

@@ -27,7 +27,20 @@ def _load(path: Path | None):
 
 @click.group()
 def registry() -> None:
-    """The portal registry: the bundled national one (2,844 county portals) or your own."""
+    """The portal registry: the bundled national one (2,844 county portals) or your own.
+
+    \b
+    Examples:
+        ogi registry list --province 福建 --sample 20
+        ogi registry check my-portals.csv
+    """
+
+
+def _division_codes(context: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Comma-separated division codes (digits only), refused up front instead of matching nothing."""
+    if value is not None and not all(code.strip().isdigit() for code in value.split(",") if code.strip()):
+        raise click.BadParameter(f"{value!r}: division codes are digits, e.g. 152223,653024")
+    return value
 
 
 @registry.command("list")
@@ -35,14 +48,16 @@ def registry() -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--province", default=None, help="Province names or 2-digit codes, comma-separated.")
 @click.option("--city", default=None, help="City names or 4-digit codes, comma-separated.")
-@click.option("--codes", default=None, help="Division codes, comma-separated.")
+@click.option("--codes", default=None, callback=_division_codes, help="Division codes, comma-separated.")
 @click.option("--sample", type=click.IntRange(min=1), default=None,
               help="A reproducible random sample of this many portals (as `-a sample=`).")
 def list_portals(portals_file: Path | None, fmt: str, province: str | None, city: str | None,
                  codes: str | None, sample: int | None) -> None:
     """Print the portals a crawl with the same options would visit.
 
-    Example: ogi registry list --province 福建 --format json
+    \b
+    Example:
+        ogi registry list --province 福建 --format json
     """
     loaded = _load(portals_file)
     crawled = [p for p in loaded.portals if p.level in CRAWLED_LEVELS]
@@ -63,7 +78,9 @@ def check(files: tuple[Path, ...]) -> None:
     Checks the columns, division codes against the division data, duplicate codes and URLs,
     URL syntax, and hosts that are internal IP addresses or localhost (never crawled).
 
-    Example: ogi registry check my-portals.csv
+    \b
+    Example:
+        ogi registry check my-portals.csv
     """
     bad = 0
     for path in files or (NATIONAL_REGISTRY, CURATED_REGISTRY):
@@ -88,7 +105,9 @@ def check(files: tuple[Path, ...]) -> None:
 def stats(portals_file: Path | None) -> None:
     """Count the registry's rows by province and by level.
 
-    Example: ogi registry stats
+    \b
+    Example:
+        ogi registry stats
     """
     loaded = _load(portals_file)
     by_province = Counter(p.province or "(none)" for p in loaded.portals)

@@ -69,7 +69,8 @@ def damaged_files(tmp_path: Path, healthy: Path) -> dict[str, Path]:
 
 READING_COMMANDS = [
     ("stats", ()), ("search", ("report",)), ("changes", ("--since", "2025-01-01")), ("export", ("--out", "-")),
-    ("warc", ("--out", "out.warc.gz")), ("bundle", ("--out", "release")), ("check", ()), ("reparse", ()),
+    ("warc", ("--out", "out.warc.gz")), ("wacz", ("--out", "out.wacz")), ("bundle", ("--out", "release")),
+    ("check", ()), ("reparse", ()),
     ("serve", ("--port", "1")),
 ]
 
@@ -85,7 +86,7 @@ def test_every_command_refuses_a_damaged_archive_in_one_line(name, args, tmp_pat
         assert result.exit_code != 0, (what, result.output)
         assert expected[what] in result.output, (what, result.output)
         assert path.read_bytes() == before, f"{name} changed a {what} file"
-    assert not (tmp_path / "out.warc.gz").exists() and not (tmp_path / "release").exists()
+    assert not any((tmp_path / name).exists() for name in ("out.warc.gz", "out.wacz", "release"))
 
 
 @pytest.mark.parametrize("name,args", READING_COMMANDS, ids=[name for name, _ in READING_COMMANDS])
