@@ -155,6 +155,8 @@ def check(archive_path: Path) -> None:
     try:
         db = reading(archive_path)
     except ArchiveError as exc:
+        if not archive_path.exists():  # nothing to check: one line, as every reading command says it
+            raise click.ClickException(str(exc)) from None
         problems = [str(exc)]
     else:
         with db:

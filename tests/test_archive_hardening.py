@@ -94,6 +94,7 @@ def test_every_command_on_a_missing_archive_creates_nothing(name, args, tmp_path
     monkeypatch.chdir(tmp_path)
     result = run(getattr(archive_cli, name), "--archive", "typo.db", *args)
     assert result.exit_code != 0 and "typo.db" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
     assert sorted(os.listdir(tmp_path)) == []
 
 
