@@ -37,7 +37,7 @@ from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.progress import PortalState, portal_progress
-from crawler.registry import CRAWLED_LEVELS, Portal, Registry, RegistryError, load_registry, select
+from crawler.registry import CRAWLED_LEVELS, Registry, RegistryError, load_registry, select
 from crawler.scope import Scope
 
 REGISTRY_ERROR = "registry_error"  # the registry file is unreadable as a whole
