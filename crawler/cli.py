@@ -41,7 +41,7 @@ def summary_lines(archive_path: Path) -> list[str]:
     """The demo's closing table: portals by status, reports by year and level, failed checks."""
     from archive import Archive
 
-    with Archive(archive_path) as db:
+    with Archive(archive_path, read_only=True) as db:
         stats = db.stats()
         portals = list(db.query(
             "SELECT code, name, level, status, reason FROM portals ORDER BY code"))

@@ -4,6 +4,7 @@ which would print a traceback instead of the spider's one error line."""
 
 from __future__ import annotations
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 
@@ -11,14 +12,17 @@ from crawler.spiders.county_portals import FATAL_CLOSE_REASONS
 
 
 class Command(ScrapyCrawl):
-    crawler: Crawler | None = None
+    close_reason = ""
 
     def _create_crawler(self, spidercls) -> Crawler:
-        self.crawler = super()._create_crawler(spidercls)
-        return self.crawler
+        crawler = super()._create_crawler(spidercls)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        return crawler
+
+    def _spider_closed(self, spider, reason: str) -> None:
+        self.close_reason = reason
 
     def run(self, args, opts) -> None:
         super().run(args, opts)
-        reason = str(self.crawler.stats.get_value("finish_reason") or "") if self.crawler else ""
-        if reason.split(":", 1)[0] in FATAL_CLOSE_REASONS:
+        if self.close_reason.split(":", 1)[0] in FATAL_CLOSE_REASONS:
             self.exitcode = 1

@@ -37,33 +37,42 @@ from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.progress import PortalState, portal_progress
+from crawler.recrawl import DEFAULT_POLICY, POLICIES
 from crawler.registry import CRAWLED_LEVELS, Registry, RegistryError, load_registry, select
 from crawler.scope import Scope
 
 REGISTRY_ERROR = "registry_error"  # the registry file is unreadable as a whole
 ARCHIVE_ERROR = "archive_error"    # OGI_ARCHIVE is not an archive (damaged, empty, a directory)
+ARGUMENT_ERROR = "argument_error"  # a bad -a argument (recrawl=, sample=)
 # Close reasons of a crawl that could not start: ``scrapy crawl`` exits 1 (crawler.commands.crawl).
-FATAL_CLOSE_REASONS = (REGISTRY_ERROR, ARCHIVE_ERROR)
+FATAL_CLOSE_REASONS = (REGISTRY_ERROR, ARCHIVE_ERROR, ARGUMENT_ERROR)
 
 
 class CountyPortalsSpider(scrapy.Spider):
     name = "county_portals"
 
     def __init__(self, portals: str | None = None, codes: str | None = None,
-                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY,
+                 province: str | None = None, recrawl: str = DEFAULT_POLICY,
                  city: str | None = None, sample: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recrawl_policy = recrawl
         # Why this crawl cannot run at all (a close reason of FATAL_CLOSE_REASONS), or None.
         self.fatal_error: str | None = None
+        if recrawl not in POLICIES:
+            self.fatal_error = f"{ARGUMENT_ERROR}: recrawl must be one of {', '.join(POLICIES)}, not {recrawl!r}"
+            recrawl = DEFAULT_POLICY
+        self.recrawl_policy = recrawl
         try:
             registry = load_registry(portals)
         except RegistryError as error:  # the whole file is unreadable: said in one line, nothing crawled
-            self.fatal_error = f"{REGISTRY_ERROR}: {error}"
+            self.fatal_error = self.fatal_error or f"{REGISTRY_ERROR}: {error}"
             registry = Registry([], [])
         self.registry_problems = registry.problems
         crawled = [p for p in registry.portals if p.level in CRAWLED_LEVELS]
-        chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
+        try:
+            chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
+        except ValueError as error:  # sample=abc
+            self.fatal_error = self.fatal_error or f"{ARGUMENT_ERROR}: {error}"
+            chosen = []
         self.portals = chosen
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
