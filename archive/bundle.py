@@ -3,7 +3,6 @@ SHA256SUMS (``sha256sum -c SHA256SUMS`` verifies it)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -13,6 +12,7 @@ from typing import Any
 
 from archive import codebook
 from archive.db import Archive, utc_now
+from archive.store import sha256_file
 from archive.export import Filters, export
 
 SUMS = "SHA256SUMS"
@@ -32,14 +32,6 @@ WARC = "archive.warc.gz"
 CDXJ = "archive.cdxj"  # what archive.wacz.cdxj_path names the index of WARC
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def copy_database(db: Archive, target: Path) -> None:
@@ -128,7 +120,7 @@ def bundle(
     """Write a release into ``directory`` (new or empty); return the files written."""
     if directory.exists() and any(directory.iterdir()):
         raise ValueError(f"{directory} is not empty: a release goes into a new directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(exist_ok=True)  # its parent must exist: a mistyped path is refused, not created
     steps: list[tuple[str, Callable[[], Any]]] = [
         (DATABASE, partial(copy_database, db, directory / DATABASE))]
     steps += [(name, partial(export, db, directory / name, output_format, shape, filters))

@@ -54,6 +54,14 @@ def one_line_errors(command):
     return run
 
 
+def in_existing_directory(path: Path) -> Path:
+    """A file a command creates goes into a directory that exists: a mistyped one is refused,
+    not created (``Archive`` itself creates a crawl's archive directory)."""
+    if str(path) != ":memory:" and not path.parent.is_dir():
+        raise click.ClickException(f"{path.parent}: no such directory")
+    return path
+
+
 def reading(archive_path: Path) -> Archive:
     """The archive opened read-only: a missing, empty or damaged file is an ``ArchiveError``."""
     return Archive(archive_path, read_only=True)
@@ -80,7 +88,7 @@ def migrate(archive_path: Path) -> None:
     Example:
         ogi migrate --archive archive.db
     """
-    with Archive(archive_path) as db:
+    with Archive(in_existing_directory(archive_path)) as db:
         before, after = db.schema_before, db.schema_version
     if before == after:
         click.echo(f"{archive_path}: schema version {after}, up to date")
@@ -147,6 +155,8 @@ def check(archive_path: Path) -> None:
     try:
         db = reading(archive_path)
     except ArchiveError as exc:
+        if not archive_path.exists():  # nothing to check: one line, as every reading command says it
+            raise click.ClickException(str(exc)) from None
         problems = [str(exc)]
     else:
         with db:
@@ -355,7 +365,7 @@ def merge(shards: tuple[Path, ...], into: Path) -> None:
         ogi merge worker-1.db worker-2.db --into archive.db
     """
     try:
-        counts = merge_shards(shards, into=into)
+        counts = merge_shards(shards, into=in_existing_directory(into))
     except ArchiveError as error:
         click.echo(f"ogi merge: {error}", err=True)
         sys.exit(2)

@@ -168,7 +168,7 @@ def markdown() -> str:
 
 def write(directory: Path) -> list[Path]:
     """Write ``codebook.md`` and ``codebook.csv`` into ``directory``; return their paths."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(exist_ok=True)  # its parent must exist: a mistyped path is refused, not created
     md, table = directory / "codebook.md", directory / "codebook.csv"
     md.write_text(markdown(), encoding="utf-8")
     write_csv(table)

@@ -14,7 +14,7 @@ lives in its own module:
 from __future__ import annotations
 
 from archive.check import Checks
-from archive.documents import Documents, Link
+from archive.documents import GONE_STATUSES, NOT_MODIFIED, Documents, Link
 from archive.queries import Queries
 from archive.store import (
     DEFAULT_ARCHIVE,
@@ -26,8 +26,8 @@ from archive.store import (
     utc_now,
 )
 
-__all__ = ["Archive", "ArchiveError", "Link", "DEFAULT_ARCHIVE", "ENV_VAR", "decompress", "default_archive_path",
-           "sha256_hex", "utc_now"]
+__all__ = ["Archive", "ArchiveError", "Link", "DEFAULT_ARCHIVE", "ENV_VAR", "GONE_STATUSES", "NOT_MODIFIED",
+           "decompress", "default_archive_path", "sha256_hex", "utc_now"]
 
 
 class Archive(Documents, Queries, Checks):

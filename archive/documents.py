@@ -18,7 +18,7 @@ import parsers
 from archive.schema import DOCUMENT_LINKS, DOCUMENTS, REPORTS, insert_sql
 from archive.store import ArchiveError, Store, utc_now
 
-GONE_STATUSES = (404, 410)
+GONE_STATUSES = (404, 410)  # HTTP statuses that say a document is not served any more
 NOT_MODIFIED = 304
 RECORD_FIELDS_KEPT_OUT = ("text",)  # stored once, in report_text (searchable)
 # A document's columns that follow the newest parse of its newest body.

@@ -44,12 +44,10 @@ class Field:
     description: str
 
 
-METADATA_FIELDS: tuple[Field, ...] = (
-    Field("report_id", "integer", "Id of this parse in the archive's reports table"),
-    Field("document_id", "integer", "Id of the document (one URL) in the archive"),
-    Field("kind", "text", "report, not_report, image_only, unsupported or unreadable"),
-    Field("status", "text", "live; gone once the URL answered 404/410, redirected away or left its list; "
-                            "moved when the same bytes went live at a new URL"),
+# What each of the record's metadata fields (``keys.RECORD_METADATA_FIELDS``, which decides
+# which there are and in what order) means in the tables; a field added there without a
+# description here fails at import.
+RECORD_METADATA_DESCRIPTIONS: dict[str, Field] = {field.name: field for field in (
     Field("title", "text", "Title of the report as printed"),
     Field("organ", "text", "The administrative organ that published the report"),
     Field("organ_level", "text", "county, department, township or unknown"),
@@ -57,6 +55,14 @@ METADATA_FIELDS: tuple[Field, ...] = (
     Field("published_on", "text", "Publication date (ISO), from the report or its page"),
     Field("signed_on", "text", "Date printed under the report (ISO)"),
     Field("table_format", "text", "Template of the tables: 2021 or 2019"),
+)}
+METADATA_FIELDS: tuple[Field, ...] = (
+    Field("report_id", "integer", "Id of this parse in the archive's reports table"),
+    Field("document_id", "integer", "Id of the document (one URL) in the archive"),
+    Field("kind", "text", "report, not_report, image_only, unsupported or unreadable"),
+    Field("status", "text", "live; gone once the URL answered 404/410, redirected away or left its list; "
+                            "moved when the same bytes went live at a new URL"),
+    *(RECORD_METADATA_DESCRIPTIONS[name] for name in keys.RECORD_METADATA_FIELDS),
     Field("portal_code", "text", "Division code of the portal the report was found on"),
     Field("province", "text", "Province of that portal"),
     Field("checks_failed", "integer", "Number of arithmetic checks the printed numbers fail"),
@@ -164,13 +170,7 @@ def wide_row(record: dict[str, Any]) -> dict[str, Any]:
         "document_id": record["document_id"],
         "kind": record.get("kind"),
         "status": record.get("status"),
-        "title": record.get("title"),
-        "organ": record.get("organ"),
-        "organ_level": record.get("organ_level"),
-        "report_year": record.get("report_year"),
-        "published_on": record.get("published_on"),
-        "signed_on": record.get("signed_on"),
-        "table_format": record.get("table_format"),
+        **{name: record.get(name) for name in keys.RECORD_METADATA_FIELDS},
         "portal_code": record.get("portal_code"),
         "province": record.get("province"),
         "checks_failed": len(failed),

@@ -22,7 +22,7 @@ from typing import Any
 
 from archive.db import Archive, ArchiveError
 from archive.schema import DOCUMENTS, FETCHES, REPORTS
-from archive.store import connect_read_only, retry_when_locked
+from archive.store import check_file, connect_read_only, retry_when_locked
 
 # Columns copied as they are (from the schema's own lists); the id and reference columns
 # are mapped separately, and a document's version is counted again after the merge.
@@ -39,6 +39,7 @@ def merge_shards(shards: Iterable[str | os.PathLike[str]], into: str | os.PathLi
     """
     added: Counter[str] = Counter()
     target = Path(into).resolve()
+    check_file(target, must_exist=False)  # a directory or random bytes: refused before any shard is read
     paths = []
     for shard in shards:
         path = Path(shard).resolve()

@@ -41,7 +41,6 @@ MIN_SENTENCE_CHARS = 10
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
 _DIGITS = re.compile(r"[0-9０-９]+(?:\.[0-9]+)?")
 _SPACE = re.compile(r"\s+")
-T3_COLUMNS = tuple(c.key for c in keys.T3_COLUMNS)
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
@@ -198,7 +197,7 @@ def cross_year(reports: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         pairs += 1
         now, before = record.get("values") or {}, previous.get("values") or {}
-        for column in T3_COLUMNS:
+        for column in keys.T3_COLUMN_KEYS:
             carried_in = now.get(f"t3.carried_in.{column}")
             carried_out = before.get(f"t3.carried_out.{column}")
             if carried_in is not None and carried_out is not None and carried_in != carried_out:
@@ -373,7 +372,7 @@ def plot(db: Archive, directory: Path, progress: Progress = iter) -> list[Path]:
     import matplotlib.pyplot as plt
 
     font, weight = cjk_font()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(exist_ok=True)  # its parent must exist: a mistyped path is refused, not created
     reports = [r for r in load(db, progress) if r["unit"] is not None]
     years = sorted({r["report_year"] for r in reports})
     levels = sorted({r.get("organ_level") or "unknown" for r in reports})

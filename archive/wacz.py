@@ -30,9 +30,9 @@ from typing import IO, Any
 
 from cdxj_indexer import CDXJIndexer
 
-from archive.bundle import sha256_file
 from archive.db import Archive
 from archive.export import records
+from archive.store import sha256_file
 from archive.warc import SOFTWARE, warc_date, write_warc
 
 WACZ_VERSION = "1.1.1"

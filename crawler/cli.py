@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from archive.cli import in_existing_directory
 from crawler import registry_cli, summary
 
 DEMO_SETTINGS = {
@@ -40,7 +41,7 @@ def summary_lines(archive_path: Path) -> list[str]:
     """The demo's closing table: portals by status, reports by year and level, failed checks."""
     from archive import Archive
 
-    with Archive(archive_path) as db:
+    with Archive(archive_path, read_only=True) as db:
         stats = db.stats()
         portals = list(db.query(
             "SELECT code, name, level, status, reason FROM portals ORDER BY code"))
@@ -96,6 +97,7 @@ def demo(seed: int, portal_count: int | None, faults: bool, archive_path: Path) 
 
     if archive_path.exists():
         raise click.UsageError(f"{archive_path} exists already: remove it or choose --out NEW.db")
+    in_existing_directory(archive_path)
     try:
         network = build_network(seed=seed, portals=portal_count, faults=faults)
     except ValueError as error:  # e.g. too few portals for the faults

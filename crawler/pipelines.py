@@ -1,6 +1,7 @@
 """The archive pipeline: every fetch into ``archive.Archive``, every candidate through the parser.
 
-Items are the ``county_portals`` spider's (crawler.items): a ``DocumentItem`` (a candidate:
+Items are the ``county_portals`` spider's (crawler.items), and the pipeline reads that spider
+through ``PortalSpider``, the interface it declares: a ``DocumentItem`` (a candidate:
 parsed and stored with its bytes), a ``PageItem`` (a navigation page: its fetch is recorded)
 or a ``FailureItem`` (a fetch that failed, with its cause). Failed attempts that were
 retried arrive through the ``attempt_failed`` signal. At the end the portal statuses,
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
+from typing import Protocol
 
 from scrapy import signals
 
@@ -21,6 +23,7 @@ from crawler.items import DocumentItem, FetchItem
 from crawler.middlewares import PORTAL_META
 from crawler.parsing import ParserPool
 from crawler.progress import portal_progress
+from crawler.registry import Portal
 from crawler.signals import attempt_failed, document_stored, portal_finished
 from parsers import PARSER_VERSION
 
@@ -34,6 +37,17 @@ POLITENESS_SETTINGS = (
     "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "RETRY_ENABLED", "RETRY_TIMES", "RETRY_HTTP_CODES",
     "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX",
 )
+
+
+class PortalSpider(Protocol):
+    """What the pipeline reads of the spider it archives (``county_portals``)."""
+
+    name: str
+    portals: list[Portal]  # the portals this crawl was given, recorded at its start
+    fatal_error: str | None  # why the crawl cannot run (then the archive is not opened at all)
+
+    def vanished(self) -> list[tuple[str, str]]:
+        """Known documents no page links any more, at the end of the crawl: (URL, evidence)."""
 
 
 def run_settings(settings) -> dict:
@@ -76,18 +90,19 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.portal_finished, signal=portal_finished)
         return pipeline
 
-    def open_spider(self, spider=None) -> None:
+    def open_spider(self, spider: PortalSpider | None = None) -> None:
         spider = spider or self.crawler.spider
+        if spider.fatal_error:  # the spider says why in one line and closes at once
+            return
         settings = self.crawler.settings
         self.archive = Archive(settings.get("OGI_ARCHIVE") or None, worker=settings.get("OGI_WORKER") or None)
         recorded = run_settings(settings)
         recorded["spider"] = spider.name
-        recorded["portals"] = len(getattr(spider, "portals", []))
+        recorded["portals"] = len(spider.portals)
         self.run_id = self.archive.start_run(recorded, code_version=code_version())
         self.run_started = self.archive.one("SELECT started_at FROM crawl_runs WHERE id = ?", (self.run_id,))["started_at"]
-        portals = getattr(spider, "portals", [])
-        if portals:
-            self.archive.upsert_portals(portal.as_row() for portal in portals)
+        if spider.portals:
+            self.archive.upsert_portals(portal.as_row() for portal in spider.portals)
 
     # -- items ------------------------------------------------------------------------------
 
@@ -132,7 +147,6 @@ class ArchivePipeline:
             self.crawler.signals.send_catch_log(signal=document_stored, token=item.progress_token)
 
     async def _parse_and_store(self, item: DocumentItem, fetch_id: int) -> None:
-        spider = self.crawler.spider
         record = await self.parsers.parse(item.body, item.final_url, item.content_type)
         # archived with the document, so that `ogi reparse` completes its record the same way
         link = self.archive.link_for(item.final_url, Link(
@@ -146,8 +160,8 @@ class ArchivePipeline:
         kind = record.get("kind") or "unknown"
         self.documents_by_kind[kind] = self.documents_by_kind.get(kind, 0) + 1
         self.crawler.stats.inc_value(f"ogi/documents/{kind}")
-        if kind == "report" and hasattr(spider, "record_report"):
-            spider.record_report(item.portal, record.get("report_year"))
+        if kind == "report" and item.portal in self.progress.states:
+            self.progress.states[item.portal].reports_by_year[record.get("report_year") or 0] += 1
 
     async def close_spider(self, spider=None) -> None:
         """Every document fetched is parsed and stored before the run's summary is written."""
@@ -176,13 +190,12 @@ class ArchivePipeline:
 
     # -- the end of the run -----------------------------------------------------------------
 
-    def spider_closed(self, spider, reason: str) -> None:
+    def spider_closed(self, spider: PortalSpider, reason: str) -> None:
         """Write portal statuses, per-portal logs and the run's stats, with why it ended."""
         if self.archive is None:
             return
-        if hasattr(spider, "vanished"):
-            for url, evidence in spider.vanished():
-                self.archive.mark_gone(url, evidence)
+        for url, evidence in spider.vanished():
+            self.archive.mark_gone(url, evidence)
         per_portal = {}
         for code, state in self.progress.states.items():
             self.archive.set_portal_status(code, state.status, state.reason, self.run_id)

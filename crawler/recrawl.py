@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 POLICIES = ("new", "changed", "all")
 DEFAULT_POLICY = "changed"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-NOT_MODIFIED = 304
 RUNNING_MARKER = "ogi-running"  # in JOBDIR while a crawl runs; left behind by a killed one
 
 
@@ -76,7 +75,7 @@ class RecrawlPlan:
         if not path.exists():
             return plan
         plan.archive_path = path
-        with Archive(path) as db:
+        with Archive(path, create=False) as db:  # an existing file: refused if empty or damaged
             for row in db.known_documents():
                 if row["portal_code"] in portal_codes:
                     plan.known[row["url"]] = KnownDocument(

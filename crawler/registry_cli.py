@@ -37,12 +37,19 @@ def registry() -> None:
     """
 
 
+def _division_codes(context: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Comma-separated division codes (digits only), refused up front instead of matching nothing."""
+    if value is not None and not all(code.strip().isdigit() for code in value.split(",") if code.strip()):
+        raise click.BadParameter(f"{value!r}: division codes are digits, e.g. 152223,653024")
+    return value
+
+
 @registry.command("list")
 @_PORTALS
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--province", default=None, help="Province names or 2-digit codes, comma-separated.")
 @click.option("--city", default=None, help="City names or 4-digit codes, comma-separated.")
-@click.option("--codes", default=None, help="Division codes, comma-separated.")
+@click.option("--codes", default=None, callback=_division_codes, help="Division codes, comma-separated.")
 @click.option("--sample", type=click.IntRange(min=1), default=None,
               help="A reproducible random sample of this many portals (as `-a sample=`).")
 def list_portals(portals_file: Path | None, fmt: str, province: str | None, city: str | None,

@@ -16,6 +16,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 BOT_NAME = "ogi-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` exits 1 on a crawl that could not start
 
 # Every OGI_* setting has its default here and nowhere else; code reads them with
 # ``settings.getint("OGI_...")`` and no fallback (tests/test_crawl_settings.py holds that).

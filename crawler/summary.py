@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from archive import default_archive_path
+from crawler.progress import portal_progress
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,8 @@ class CrawlSummary:
 
     def engine_stopped(self) -> None:
         archive = Path(self.crawler.settings.get("OGI_ARCHIVE") or default_archive_path())
-        states = getattr(self.crawler.spider, "states", None)
-        if states is None or not archive.exists():  # not a county_portals crawl, or nothing archived
+        states = portal_progress(self.crawler).states
+        if not states or not archive.exists():  # no portal crawled, or nothing archived
             return
         lines = summary_lines(archive, set(states))
         logger.info("crawl summary for researchers:\n%s", "\n".join(lines))

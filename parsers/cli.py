@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import click
 
@@ -17,9 +18,23 @@ def _fail(reason: str) -> NoReturn:
     sys.exit(2)
 
 
+def _absolute_url(context: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An absolute http(s) URL, refused up front: attachment links are resolved against it."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
 @click.command("parse")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--url", default=None, help="The URL the document was fetched from (resolves attachment links).")
+@click.option("--url", default=None, callback=_absolute_url, help="The URL the document was fetched from (resolves attachment links).")
 @click.option("--content-type", "content_type", default=None, help="The Content-Type header it was served with.")
 def parse(path: Path, url: str | None, content_type: str | None) -> None:
     """Parse one report document (HTML, text, PDF, DOCX) and print its record as JSON.

@@ -8,6 +8,8 @@ import io
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -67,7 +69,8 @@ def damaged_files(tmp_path: Path, healthy: Path) -> dict[str, Path]:
 
 READING_COMMANDS = [
     ("stats", ()), ("search", ("report",)), ("changes", ("--since", "2025-01-01")), ("export", ("--out", "-")),
-    ("warc", ("--out", "out.warc.gz")), ("bundle", ("--out", "release")), ("check", ()), ("reparse", ()),
+    ("warc", ("--out", "out.warc.gz")), ("wacz", ("--out", "out.wacz")), ("bundle", ("--out", "release")),
+    ("check", ()), ("reparse", ()),
     ("serve", ("--port", "1")),
 ]
 
@@ -83,7 +86,7 @@ def test_every_command_refuses_a_damaged_archive_in_one_line(name, args, tmp_pat
         assert result.exit_code != 0, (what, result.output)
         assert expected[what] in result.output, (what, result.output)
         assert path.read_bytes() == before, f"{name} changed a {what} file"
-    assert not (tmp_path / "out.warc.gz").exists() and not (tmp_path / "release").exists()
+    assert not any((tmp_path / name).exists() for name in ("out.warc.gz", "out.wacz", "release"))
 
 
 @pytest.mark.parametrize("name,args", READING_COMMANDS, ids=[name for name, _ in READING_COMMANDS])
@@ -91,7 +94,25 @@ def test_every_command_on_a_missing_archive_creates_nothing(name, args, tmp_path
     monkeypatch.chdir(tmp_path)
     result = run(getattr(archive_cli, name), "--archive", "typo.db", *args)
     assert result.exit_code != 0 and "typo.db" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_crawl_into_a_damaged_archive_is_one_error_line_and_a_failure(tmp_path, healthy) -> None:
+    """``scrapy crawl`` as a user runs it: nothing crawled, nothing written, exit status 1."""
+    root = Path(__file__).resolve().parent.parent
+    # a crawl that did start anyway would meet a dead proxy, never the portal itself
+    env = {**os.environ, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    for what, path in damaged_files(tmp_path, healthy).items():
+        before = path.read_bytes()
+        done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", "codes=152223",
+                               "-s", f"OGI_ARCHIVE={path}", "-s", "LOG_LEVEL=INFO"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        errors = [line for line in done.stderr.splitlines() if "] ERROR: " in line]
+        assert done.returncode == 1, (what, done.stderr[-2000:])
+        assert len(errors) == 1 and str(path) in errors[0], (what, done.stderr[-2000:])
+        assert "Traceback" not in done.stderr and "Spider closed (archive_error" in done.stderr, what
+        assert path.read_bytes() == before, f"the crawl changed a {what} file"
 
 
 def test_check_lists_the_damage_without_a_traceback(tmp_path, healthy) -> None:

@@ -129,3 +129,17 @@ def test_an_unreadable_registry_is_one_error_line_and_no_crawl(tmp_path):
         errors = [line for line in done.stderr.splitlines() if "] ERROR: " in line]
         assert len(errors) == 1 and reason in errors[0], done.stderr[-2000:]
         assert "Traceback" not in done.stderr and "Spider closed (registry_error" in done.stderr
+        assert done.returncode == 1, done.stderr[-2000:]  # a script running the crawl sees it failed
+
+
+@pytest.mark.parametrize("argument,says", [("recrawl=bogus", "recrawl must be one of"),
+                                           ("sample=abc", "sample must be a positive number")])
+def test_a_bad_spider_argument_is_one_error_line_and_exit_1(argument, says, tmp_path):
+    env = {**os.environ, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}  # never out
+    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", "codes=152223",
+                           "-a", argument, "-s", f"OGI_ARCHIVE={tmp_path / 'archive.db'}", "-s", "LOG_LEVEL=INFO"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stderr.splitlines() if "] ERROR: " in line]
+    assert done.returncode == 1 and len(errors) == 1 and says in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "Spider closed (argument_error" in done.stderr
+    assert not (tmp_path / "archive.db").exists()  # nothing crawled, nothing written

@@ -19,6 +19,7 @@ from test_research_archive import (  # noqa: F401 - shared fixture
 
 from archive import Archive, research
 from archive import cli as archive_cli
+from parsers import keys
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_cross_year_mismatches_match_truth(views: dict, truth_units: dict) -> No
         if report["kind"] == "image_only" or not previous or previous["kind"] == "image_only":
             continue
         pairs += 1
-        for column in research.T3_COLUMNS:
+        for column in keys.T3_COLUMN_KEYS:
             carried_in = report["values"].get(f"t3.carried_in.{column}")
             carried_out = previous["values"].get(f"t3.carried_out.{column}")
             if carried_in is not None and carried_out is not None and carried_in != carried_out:

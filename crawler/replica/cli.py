@@ -48,7 +48,7 @@ def replica() -> None:
 
 
 @replica.command("serve")
-@click.option("--port", default=8899, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--port", default=8899, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free port).")
 @with_network_options
 def serve(port: int, seed: int, epoch: int, portals: int, faults: bool, https: bool, scripted: bool) -> None:
     """Run the forward proxy until interrupted.

@@ -24,7 +24,6 @@ import random
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-FAMILIES = ("trs", "hanweb", "dynamic")
 TRS_PAGE_SIZE = 20
 HANWEB_PER_PAGE = 10
 HANWEB_FIRST_GROUP = 20  # perPage × groupSize records are printed into the page itself, as jpage does

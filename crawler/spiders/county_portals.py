@@ -22,7 +22,7 @@ reported as vanished.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import scrapy
@@ -31,39 +31,48 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive import GONE_STATUSES, NOT_MODIFIED, ArchiveError, utc_now
 from crawler import cues, discovery, faults, recrawl
 from crawler.browser import BROWSER_FETCHES_META, RENDER_META
 from crawler.items import DocumentItem, FailureItem, PageItem
 from crawler.middlewares import PORTAL_META, STARTED_META
 from crawler.progress import PortalState, portal_progress
-from crawler.registry import CRAWLED_LEVELS, Portal, Registry, RegistryError, load_registry, select
+from crawler.recrawl import DEFAULT_POLICY, POLICIES
+from crawler.registry import CRAWLED_LEVELS, Registry, RegistryError, load_registry, select
 from crawler.scope import Scope
 
-GONE_STATUSES = (404, 410)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+REGISTRY_ERROR = "registry_error"  # the registry file is unreadable as a whole
+ARCHIVE_ERROR = "archive_error"    # OGI_ARCHIVE is not an archive (damaged, empty, a directory)
+ARGUMENT_ERROR = "argument_error"  # a bad -a argument (recrawl=, sample=)
+# Close reasons of a crawl that could not start: ``scrapy crawl`` exits 1 (crawler.commands.crawl).
+FATAL_CLOSE_REASONS = (REGISTRY_ERROR, ARCHIVE_ERROR, ARGUMENT_ERROR)
 
 
 class CountyPortalsSpider(scrapy.Spider):
     name = "county_portals"
 
     def __init__(self, portals: str | None = None, codes: str | None = None,
-                 province: str | None = None, recrawl: str = recrawl.DEFAULT_POLICY,
+                 province: str | None = None, recrawl: str = DEFAULT_POLICY,
                  city: str | None = None, sample: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Why this crawl cannot run at all (a close reason of FATAL_CLOSE_REASONS), or None.
+        self.fatal_error: str | None = None
+        if recrawl not in POLICIES:
+            self.fatal_error = f"{ARGUMENT_ERROR}: recrawl must be one of {', '.join(POLICIES)}, not {recrawl!r}"
+            recrawl = DEFAULT_POLICY
         self.recrawl_policy = recrawl
         try:
             registry = load_registry(portals)
         except RegistryError as error:  # the whole file is unreadable: said in one line, nothing crawled
-            self.registry_error: str | None = str(error)
+            self.fatal_error = self.fatal_error or f"{REGISTRY_ERROR}: {error}"
             registry = Registry([], [])
-        else:
-            self.registry_error = None
         self.registry_problems = registry.problems
         crawled = [p for p in registry.portals if p.level in CRAWLED_LEVELS]
-        chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
+        try:
+            chosen = select(crawled, codes=codes, province=province, city=city, sample=sample)
+        except ValueError as error:  # sample=abc
+            self.fatal_error = self.fatal_error or f"{ARGUMENT_ERROR}: {error}"
+            chosen = []
         self.portals = chosen
         self.scope = Scope(chosen)
         self.states = {portal.code: PortalState(portal) for portal in chosen}
@@ -77,18 +86,22 @@ class CountyPortalsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("OGI_PORTAL_MAX_DEPTH")
         spider.max_requests = crawler.settings.getint("OGI_PORTAL_MAX_REQUESTS")
-        spider.plan = recrawl.RecrawlPlan.from_archive(
-            crawler.settings.get("OGI_ARCHIVE"), spider.recrawl_policy,
-            crawler.settings.getint("OGI_RECRAWL_MAX_AGE_DAYS"), set(spider.states))
+        max_age_days = crawler.settings.getint("OGI_RECRAWL_MAX_AGE_DAYS")
+        try:
+            spider.plan = recrawl.RecrawlPlan.from_archive(
+                crawler.settings.get("OGI_ARCHIVE"), spider.recrawl_policy, max_age_days, set(spider.states))
+        except ArchiveError as error:  # damaged, empty, not a file: the pipeline will not touch it either
+            spider.fatal_error = spider.fatal_error or f"{ARCHIVE_ERROR}: {error}"
+            spider.plan = recrawl.RecrawlPlan(spider.recrawl_policy, timedelta(days=max_age_days))
         spider.jobdir = crawler.settings.get("JOBDIR")
         recrawl.prepare_jobdir(spider.jobdir)
         spider.plan.sees_every_link = not recrawl.resumes(spider.jobdir)
         return spider
 
     async def start(self):
-        if self.registry_error:
-            self.logger.error("%s: nothing to crawl", self.registry_error)
-            raise CloseSpider(f"registry_error: {self.registry_error}")
+        if self.fatal_error:
+            self.logger.error("%s: nothing crawled", self.fatal_error.split(": ", 1)[1])
+            raise CloseSpider(self.fatal_error)
         # the extensions exist now (not yet in from_crawler): the bookkeeping reports these states
         portal_progress(self.crawler).track(self.states)
         for problem in self.registry_problems:
@@ -127,10 +140,10 @@ class CountyPortalsSpider(scrapy.Spider):
             headers = {} if self.plan.policy == "all" else recrawl.conditional_headers(known)
             callback = self.parse_revalidation
             meta["dont_redirect"] = True
-            meta["handle_httpstatus_list"] = [recrawl.NOT_MODIFIED, *recrawl.REDIRECT_STATUSES]
+            meta["handle_httpstatus_list"] = [NOT_MODIFIED, *recrawl.REDIRECT_STATUSES]
         elif stored is not None:  # a list page read before: ask whether it changed
             headers = recrawl.conditional_headers(stored)
-            meta["handle_httpstatus_list"] = [recrawl.NOT_MODIFIED]
+            meta["handle_httpstatus_list"] = [NOT_MODIFIED]
         return scrapy.Request(url, callback=callback, errback=self.on_error, priority=score,
                               headers=headers, meta=meta)
 
@@ -173,7 +186,7 @@ class CountyPortalsSpider(scrapy.Spider):
         code = meta[PORTAL_META]
         state = self.states[code]
         role = meta["role"]
-        unchanged = response.status == recrawl.NOT_MODIFIED
+        unchanged = response.status == NOT_MODIFIED
         if unchanged:  # a list page that did not change: its links are read from the archived copy
             yield self._fetch_item(response, kind="page")
             response = self.plan.stored_copy(response)
@@ -227,7 +240,7 @@ class CountyPortalsSpider(scrapy.Spider):
             yield PageItem(
                 portal=response.meta[PORTAL_META], url=fetch.url, final_url=fetch.url, status=fetch.status,
                 request_headers=fetch.request_headers, response_headers=fetch.response_headers,
-                body=fetch.body, fetched_at=_now(), duration=fetch.duration,
+                body=fetch.body, fetched_at=utc_now(), duration=fetch.duration,
             )
             anchors += discovery.json_links(fetch.url, fetch.body)
         yield from self._follow_links(response, extra_html="".join(anchors))
@@ -235,7 +248,7 @@ class CountyPortalsSpider(scrapy.Spider):
     def parse_revalidation(self, response: Response):
         """A known document asked again: unchanged (304), moved away (3xx) or answered in full."""
         code = response.meta[PORTAL_META]
-        if response.status == recrawl.NOT_MODIFIED:
+        if response.status == NOT_MODIFIED:
             self.states[code].pages += 1
             self.crawler.stats.inc_value("ogi/not_modified")
             yield self._fetch_item(response, kind="not_modified")
@@ -308,7 +321,7 @@ class CountyPortalsSpider(scrapy.Spider):
             portal=code, url=request.url, final_url=request.url,
             status=response.status if response is not None else None,
             request_headers=dict(request.headers), response_headers=dict(response.headers) if response else {},
-            fetched_at=_now(), duration=_duration(request), error=faults.describe(cause, detail),
+            fetched_at=utc_now(), duration=_duration(request), error=faults.describe(cause, detail),
         )
 
     def publisher(self, response: Response) -> str:
@@ -330,8 +343,8 @@ class CountyPortalsSpider(scrapy.Spider):
             "status": response.status,
             "request_headers": dict(request.headers),
             "response_headers": dict(response.headers),
-            "body": response.body if kind in ("document", "page") and response.status != recrawl.NOT_MODIFIED else None,
-            "fetched_at": _now(),
+            "body": response.body if kind in ("document", "page") and response.status != NOT_MODIFIED else None,
+            "fetched_at": utc_now(),
             "duration": _duration(request),
         }
         if kind != "document":
@@ -344,11 +357,6 @@ class CountyPortalsSpider(scrapy.Spider):
             parent_title=response.meta.get("parent_title"),
             attachment_of=response.meta.get("attachment_of"),
         )
-
-    def record_report(self, code: str, year: int | None) -> None:
-        """Called by the archive pipeline for every document the parser read as a report."""
-        if code in self.states:
-            self.states[code].reports_by_year[year or 0] += 1
 
 
 def _duration(request: scrapy.Request) -> float | None:
