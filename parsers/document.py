@@ -169,13 +169,18 @@ def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> 
         return
     unsure = ocr.unsure_values(scan.words)
     # which word each key is read from: the same table read with every number a sentinel
-    numbered = read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words, unsure))))
+    numbered_words = ocr.numbered(scan.words, unsure)
+    numbered = read_tables(cells.rows(ocr.table_lines(numbered_words, scan.rules)))
+    if not numbered.found:
+        numbered = read_tables(cells.rows(ocr.positioned(numbered_words)))
     origins = ocr.value_origins(scan.words, numbered)
     amounts = {i for key, i in origins.items() if keys.value_type(key) == "decimal"
                and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
     unsure |= amounts
     read = dict(record)
-    _parse_text(scan.text, ocr.table_lines(ocr.without(scan.words, unsure)), read, meta={}, html_title=None)
+    kept = ocr.without(scan.words, unsure)
+    _parse_text(scan.text, ocr.table_lines(kept, scan.rules), read, meta={}, html_title=None,
+                fallback=lambda: ocr.positioned(kept))
     if read["kind"] != "report":
         record["reason"] += f"; OCR of {scan.pages} page(s) read no report: {read['reason']}"
         return

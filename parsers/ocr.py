@@ -28,13 +28,16 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
+from parsers import ruled
 from parsers.cells import Line, parse_value
 from parsers.deadline import Deadline
+from parsers.ruled import Rule
 from parsers.tables import Tables
 from parsers.words import Word, positioned_lines
 
 ENGINE = "tesseract"
 LANGUAGE = "chi_sim"
+DIGITS_LANGUAGE = "eng"  # a cell's digits read alone: the Latin model reads them better than chi_sim
 READ_DPI = 300
 PAGE_TIMEOUT_SECONDS = 30.0
 # A scan's time cap grows by this per page: OCR costs 4–12 s a page on 2 shared cores,
@@ -56,6 +59,15 @@ _A4_WIDTH_INCHES = 8.27
 _LINE_RUN = 0.3
 _SKEW_DEGREES = 2.0  # scans are deskewed within ±this
 _JOIN_GAP = 0.6  # of the line height: tokens closer than this are one word (as a text layer's words)
+_DRAWN = 0.8  # of a slot's side: a ruling line drawn along this much of it separates two cells
+_MAX_CELL_SLOTS = 40  # a region of more slots is the page around the tables, not a merged cell
+# dark pixels at READ_DPI: fewer inside a cell is speckle, not a digit (a faint 6-point 0 has 90)
+_MIN_INK = 30
+_CELL_MARGIN = 4  # pixels at READ_DPI kept off a cell's sides (a line's blurred edge)
+_DIGITS = "0123456789.-"
+# A number read at this confidence or more is taken as read; under it, in a ruled value
+# cell, it is read again alone
+SURE_CONFIDENCE = 0.9
 
 
 class OcrUnavailable(Exception):
@@ -74,14 +86,24 @@ class Scan:
     words: list[Word]  # in points, page by page
     pages: int
     text: str  # the words line by line, for metadata and full-text search
+    rules: dict[int, list[Rule]]  # page -> the ruling lines found on it, in points
+
+
+@dataclass
+class Grid:
+    """A page's ruled table grid, in pixels of the deskewed page at its scan resolution."""
+
+    rules: list[Rule]
+    cells: list[tuple[int, int, int, int]]  # x0, top, x1, bottom of each ruled cell (lines excluded)
 
 
 def available() -> str | None:
     """None when OCR can run, else what is missing (one line)."""
     if shutil.which("tesseract") is None:
         return "Tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-chi-sim)"
-    if LANGUAGE not in _languages():
-        return f"Tesseract's {LANGUAGE} model is not installed (apt-get install tesseract-ocr-chi-sim)"
+    for language, package in ((LANGUAGE, "tesseract-ocr-chi-sim"), (DIGITS_LANGUAGE, "tesseract-ocr-eng")):
+        if language not in _languages():
+            return f"Tesseract's {language} model is not installed (apt-get install {package})"
     return None
 
 
@@ -144,17 +166,43 @@ def read(pages: list[tuple[Image.Image, float]], deadline: Deadline) -> Scan:
     deadline.until += EXTRA_SECONDS_PER_PAGE * len(pages)
     words: list[Word] = []
     text_lines: list[str] = []
+    rules: dict[int, list[Rule]] = {}
     for number, (picture, dpi) in enumerate(pages, start=1):
         deadline.check()
-        prepared, scale = prepare(picture, dpi)
-        page_words = _tesseract(prepared, number, 72.0 / (dpi * scale))
+        prepared, scale, grid = prepare(picture, dpi)
+        to_points = 72.0 / (dpi * scale)
+        page_words = _tesseract(prepared, number, to_points)
+        if grid.cells:
+            deadline.check()
+            page_words = _read_cells(prepared, page_words, grid, scale, number, to_points)
+        rules[number] = [Rule(*(v * 72.0 / dpi for v in rule)) for rule in grid.rules]
         words.extend(page_words)
         text_lines.extend(_text_lines(page_words))
-    return Scan(words, len(pages), "\n".join(text_lines))
+    return Scan(words, len(pages), "\n".join(text_lines), rules)
 
 
-def table_lines(words: list[Word]) -> list[Line]:
-    """Every page's printed lines as cells (``positioned_lines`` reads one page at a time)."""
+def table_lines(words: list[Word], rules: dict[int, list[Rule]]) -> list[Line]:
+    """Every page's tables as cells: a ruled table cell by cell, as a PDF's drawn grid is
+    read (``parsers.ruled``); a page without ruling lines by the words' positions."""
+    pages: dict[int, list[Word]] = {}
+    for word in words:
+        pages.setdefault(word.page, []).append(word)
+    out: list[Line] = []
+    for number in sorted(pages):
+        found = ruled.tables(pages[number], rules.get(number, ()))
+        if not found:
+            out.extend(positioned_lines(pages[number]))
+        for table in found:
+            for row in table:
+                cells = [(cell or "").replace("\n", "") for cell in row if cell is not None]  # a merged cell once
+                if any(cells):
+                    out.append(Line(cells, exact=True))
+    return out
+
+
+def positioned(words: list[Word]) -> list[Line]:
+    """Every page's printed lines as cells placed by position: the read of a page whose grid
+    was not found as a table."""
     pages: dict[int, list[Word]] = {}
     for word in words:
         pages.setdefault(word.page, []).append(word)
@@ -197,8 +245,9 @@ def value_origins(words: list[Word], tables: Tables) -> dict[str, int]:
             if isinstance(value, int) and _SENTINEL <= value < _SENTINEL + len(words)}
 
 
-def prepare(picture: Image.Image, dpi: float) -> tuple[Image.Image, float]:
-    """The page grey, upright, without ruling lines, at ``READ_DPI``; and the scale applied."""
+def prepare(picture: Image.Image, dpi: float) -> tuple[Image.Image, float, Grid]:
+    """The page grey, upright, without ruling lines, at ``READ_DPI``; the scale applied; and
+    the table grid the ruling lines draw."""
     grey = np.asarray(picture.convert("L"), dtype=np.uint8)
     dark = grey < _dark_threshold(grey)
     angle = _skew(dark)
@@ -207,15 +256,16 @@ def prepare(picture: Image.Image, dpi: float) -> tuple[Image.Image, float]:
         grey = np.asarray(picture, dtype=np.uint8)
         dark = grey < _dark_threshold(grey)
     run = max(8, int(_LINE_RUN * dpi))
-    lines = _runs(dark, run, axis=1) | _runs(dark, run, axis=0)
-    lines = _grow(lines, 1 + int(dpi / 150))
+    across, down = _runs(dark, run, axis=1), _runs(dark, run, axis=0)
+    lines = _grow(across | down, 1 + int(dpi / 150))
     clean = grey.copy()
     clean[lines] = 255
+    grid = _grid(across, down)
     scale = max(1.0, READ_DPI / dpi)
     page = Image.fromarray(clean)
     if scale > 1.0:
         page = page.resize((round(page.width * scale), round(page.height * scale)), Image.BICUBIC)
-    return page, scale
+    return page, scale, grid
 
 
 def _dark_threshold(grey: np.ndarray) -> int:
@@ -322,3 +372,233 @@ def _text_lines(words: list[Word]) -> list[str]:
         else:
             lines.append([word])
     return [" ".join(w.text for w in sorted(line, key=lambda w: w.x0)) for line in lines]
+
+
+def _bands(marked: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of consecutive True entries: one ruling line's thickness."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], marked.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _grid(across: np.ndarray, down: np.ndarray) -> Grid:
+    """The ruling lines as rules, and the cells they enclose.
+
+    Every horizontal line's rows and every vertical line's columns cut the page into slots;
+    neighbouring slots are one cell where the line between them is not drawn (a merged
+    cell); a group of slots is a cell when every side around it is drawn."""
+    rows, columns = _bands(across.any(axis=1)), _bands(down.any(axis=0))
+    rules: list[Rule] = []
+    for start, end in rows:
+        for x0, x1 in _bands(across[start:end].any(axis=0)):
+            rules.append(Rule(float(x0), (start + end) / 2, float(x1), (start + end) / 2))
+    for start, end in columns:
+        for y0, y1 in _bands(down[:, start:end].any(axis=1)):
+            rules.append(Rule((start + end) / 2, float(y0), (start + end) / 2, float(y1)))
+    if len(rows) < 2 or len(columns) < 2:
+        return Grid(rules, [])
+
+    def drawn_across(i: int, j: int) -> bool:  # the horizontal line rows[i] over slot column j
+        (y0, y1), x0, x1 = rows[i], columns[j][1], columns[j + 1][0]
+        return x1 <= x0 or across[y0:y1, x0:x1].any(axis=0).mean() > _DRAWN
+
+    def drawn_down(i: int, j: int) -> bool:  # the vertical line columns[j] beside slot row i
+        (x0, x1), y0, y1 = columns[j], rows[i][1], rows[i + 1][0]
+        return y1 <= y0 or down[y0:y1, x0:x1].any(axis=1).mean() > _DRAWN
+
+    height, width = len(rows) - 1, len(columns) - 1
+    parent = list(range(height * width))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    closed = {}  # slot -> (top, bottom, left, right drawn)
+    for i in range(height):
+        for j in range(width):
+            closed[i, j] = (drawn_across(i, j), drawn_across(i + 1, j), drawn_down(i, j), drawn_down(i, j + 1))
+            if i and not closed[i, j][0]:
+                parent[root(i * width + j)] = root((i - 1) * width + j)
+            if j and not closed[i, j][2]:
+                parent[root(i * width + j)] = root(i * width + j - 1)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for (i, j) in closed:
+        groups.setdefault(root(i * width + j), []).append((i, j))
+    cells = []
+    for slots in groups.values():
+        members = set(slots)
+        outside_drawn = all(
+            side for i, j in slots for side, neighbour in zip(closed[i, j], ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1)))
+            if neighbour not in members) if len(slots) <= _MAX_CELL_SLOTS else False
+        if outside_drawn:
+            top, bottom = min(i for i, _ in slots), max(i for i, _ in slots)
+            left, right = min(j for _, j in slots), max(j for _, j in slots)
+            cells.append((columns[left][1], rows[top][1], columns[right + 1][0], rows[bottom + 1][0]))
+    return Grid(rules, cells)
+
+
+def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, number: int,
+                to_points: float) -> list[Word]:
+    """The page's words with each ruled cell settled by what is printed inside it.
+
+    A cell with no ink is blank whatever was read into it; a value cell (in a column of
+    numbers) whose first read is not a sure number is read again alone, as one line of
+    digits: Tesseract reads an isolated number better than a page of them."""
+    grey = np.asarray(page, dtype=np.uint8)
+    ink = grey < _dark_threshold(grey)
+    least = _MIN_INK * (72.0 / to_points / READ_DPI) ** 2  # at this page's resolution
+    margin = max(2, round(_CELL_MARGIN * 72.0 / to_points / READ_DPI))
+    placed: dict[int, list[int]] = {}  # cell index -> indexes of the words centred inside
+    boxes = [tuple(round(v * scale) for v in cell) for cell in grid.cells]
+    for index, word in enumerate(words):
+        x, y = (word.x0 + word.x1) / 2 / to_points, (word.top + word.bottom) / 2 / to_points
+        for cell, (x0, top, x1, bottom) in enumerate(boxes):
+            if x0 <= x < x1 and top <= y < bottom:
+                placed.setdefault(cell, []).append(index)
+                break
+    numeric_columns = _numeric_columns(boxes, placed, words)
+    dropped: set[int] = set()
+    again: list[int] = []
+    for cell, (x0, top, x1, bottom) in enumerate(boxes):
+        inside = placed.get(cell, [])
+        if ink[top + margin:bottom - margin, x0 + margin:x1 - margin].sum() < least:
+            dropped.update(inside)  # nothing printed: blank, never a number
+        elif ((x0, x1) in numeric_columns and _may_be_number([words[i] for i in inside])
+              or _misread_digit([words[i] for i in inside])):
+            again.append(cell)
+    labels = [cell for cell, inside in placed.items() if boxes[cell][:3:2] not in numeric_columns
+              and min(words[i].confidence or 0.0 for i in inside) < MIN_VALUE_CONFIDENCE
+              and parse_value("".join(words[i].text for i in inside))[1] is None]
+    added: list[Word] = []
+    for cell, (text, confidence) in zip(labels, _read_alone(page, [boxes[c] for c in labels], margin, LANGUAGE)):
+        inside = [words[i] for i in placed[cell]]
+        if text and confidence > sum(w.confidence or 0.0 for w in inside) / len(inside):
+            x0, top, x1, bottom = boxes[cell]
+            dropped.update(placed[cell])
+            added.append(Word(text, x0 * to_points, top * to_points, x1 * to_points, bottom * to_points, number,
+                              round(confidence, 3)))
+    sheet = _read_alone(page, [boxes[c] for c in again], margin)
+    reads: dict[int, list[tuple[str, float]]] = {}
+    for cell, reading in zip(again, sheet):
+        inside = [words[i] for i in placed.get(cell, [])]
+        first = ("".join(w.text for w in inside), min((w.confidence or 0.0 for w in inside), default=0.0))
+        reads[cell] = [first, reading] if inside else [reading]
+    # where a number was read but the reads differ or are unsure, a third: the cell alone as one line
+    for cell, candidates in reads.items():
+        numbers = [(t, c) for t, c in candidates if parse_value(t)[1] is not None]
+        if numbers and (len(numbers) < 2 or numbers[0][0] != numbers[1][0]) and max(c for _, c in numbers) < 1.0:
+            candidates.append(_read_line(page, boxes[cell], margin))
+    for cell, candidates in reads.items():
+        text, confidence = _vote(candidates)
+        x0, top, x1, bottom = boxes[cell]
+        if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and confidence < SURE_CONFIDENCE:
+            continue  # no (sure) number read: the first read stands
+        dropped.update(placed.get(cell, []))
+        added.append(Word(text, x0 * to_points, top * to_points, x1 * to_points, bottom * to_points, number,
+                          round(confidence, 3)))
+    return [w for i, w in enumerate(words) if i not in dropped] + added
+
+
+def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
+    """One cell's value from its reads (text, confidence): two that agree on a number make it,
+    at the confidence that both misread the same way is unlikely; else the one sure number
+    read; else the most confident number at confidence 0 (null, with a warning)."""
+    numbers = [(t, c) for t, c in reads if parse_value(t)[1] is not None]
+    for i, (text, confidence) in enumerate(numbers):
+        for other, other_confidence in numbers[i + 1:]:
+            if other == text:
+                return text, 1 - (1 - confidence) * (1 - other_confidence)
+    if not numbers:
+        return reads[0]
+    best = max(numbers, key=lambda r: r[1])
+    sure = [r for r in numbers if r[1] >= SURE_CONFIDENCE]
+    return best if len(sure) == 1 else (best[0], 0.0)
+
+
+def _numeric_columns(boxes: list[tuple[int, int, int, int]], placed: dict[int, list[int]],
+                     words: list[Word]) -> set[tuple[int, int]]:
+    """The (x0, x1) of the columns of one-column cells most of whose printed cells read as numbers."""
+    numbers: dict[tuple[int, int], list[bool]] = {}
+    for cell, (x0, _, x1, _) in enumerate(boxes):
+        inside = placed.get(cell)
+        if inside:
+            text = "".join(words[i].text for i in inside)
+            numbers.setdefault((x0, x1), []).append(parse_value(text)[1] is not None)
+    return {column for column, read in numbers.items() if sum(read) * 2 > len(read)}
+
+
+def _misread_digit(words: list[Word]) -> bool:
+    """A short unsure token where a number could be (a faint 4 read as 和, 11 as 全)."""
+    return (len(words) == 1 and len(words[0].text) <= _SHORT_TOKEN and parse_value(words[0].text)[1] is None
+            and (words[0].confidence or 0.0) < MIN_VALUE_CONFIDENCE)
+
+
+def _may_be_number(words: list[Word]) -> bool:
+    """Nothing read, or a number not read surely, or a short token: worth reading as digits
+    (a column title is not)."""
+    text = "".join(w.text for w in words)
+    if parse_value(text)[1] is None:
+        return len(text) <= _SHORT_TOKEN
+    # an amount is held to more (a lost decimal point is a tenfold error no check sees)
+    sure = MIN_AMOUNT_CONFIDENCE if "." in text else SURE_CONFIDENCE
+    return len(words) > 1 or (words[0].confidence or 0.0) < sure
+
+
+def _read_line(page: Image.Image, box: tuple[int, int, int, int], margin: int) -> tuple[str, float]:
+    """One cell's digits read alone as a single line (``--psm 7``)."""
+    x0, top, x1, bottom = box
+    crop = page.crop((x0 + margin, top + margin, x1 - margin, bottom - margin))
+    pad = (bottom - top) // 2
+    sheet = Image.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
+    sheet.paste(crop, (pad, pad))
+    tokens = _tokens(sheet, "7")
+    return ("".join(t for _, _, _, t, _ in sorted(tokens, key=lambda t: t[1])),
+            min((c for *_, c in tokens), default=0.0))
+
+
+def _tokens(sheet: Image.Image, psm: str, language: str = DIGITS_LANGUAGE,
+            ) -> list[tuple[tuple[int, int, int], int, float, str, float]]:
+    """(Tesseract's line, left, middle y, text, confidence) of each token it reads on the
+    image, digits only with the digits model."""
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG")
+    only = ["-c", f"tessedit_char_whitelist={_DIGITS}"] if language == DIGITS_LANGUAGE else []
+    done = subprocess.run(["tesseract", "stdin", "stdout", "-l", language, "--psm", psm, *only, "tsv"],
+                          input=buffer.getvalue(), capture_output=True, timeout=PAGE_TIMEOUT_SECONDS)
+    if done.returncode != 0:
+        return []
+    return [((int(row["block_num"]), int(row["par_num"]), int(row["line_num"])), int(row["left"]),
+             int(row["top"]) + int(row["height"]) / 2, row["text"].strip(),
+             max(float(row["conf"]), 0.0) / 100)
+            for row in csv.DictReader(io.StringIO(done.stdout.decode("utf-8", "replace")), delimiter="\t",
+                                      quoting=csv.QUOTE_NONE)
+            if row.get("level") == "5" and (row.get("text") or "").strip()]
+
+
+def _read_alone(page: Image.Image, boxes: list[tuple[int, int, int, int]], margin: int,
+                language: str = DIGITS_LANGUAGE) -> list[tuple[str, float]]:
+    """Each box's text, read in one Tesseract call: the crops stacked one under the other
+    with white between them; digits only unless ``language`` is the Chinese model. A box's
+    text is its tokens line by line; its confidence the mean of theirs."""
+    if not boxes:
+        return []
+    crops = [page.crop((x0 + margin, top + margin, x1 - margin, bottom - margin)) for x0, top, x1, bottom in boxes]
+    gap = max(c.height for c in crops)
+    sheet = Image.new("L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255)
+    bands = []
+    top = gap
+    for crop in crops:
+        sheet.paste(crop, (gap, top))
+        bands.append((top - gap / 2, top + crop.height + gap / 2))
+        top += crop.height + gap
+    found: list[list[tuple[tuple[int, int, int], int, str, float]]] = [[] for _ in boxes]
+    for line, left, middle, text, confidence in _tokens(sheet, "6", language):
+        band = next((k for k, (a, b) in enumerate(bands) if a <= middle < b), None)
+        if band is not None:
+            found[band].append((line, left, text, confidence))
+    if language == DIGITS_LANGUAGE:  # a number is as sure as its least sure digit
+        return [("".join(t for *_, t, _ in sorted(tokens)), min((c for *_, c in tokens), default=0.0))
+                for tokens in found]
+    return [("".join(t for *_, t, _ in sorted(tokens)), sum(c for *_, c in tokens) / len(tokens) if tokens else 0.0)
+            for tokens in found]
