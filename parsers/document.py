@@ -19,7 +19,6 @@ from parsers.zipcaps import over_cap as zip_over_cap
 SCHEMA_VERSION = 1
 TIME_CAP_SECONDS = 20.0
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
-_MIN_TEXT_CHARS = 40  # a page with less main text than this and images is an image report
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # stream names in an OLE file's directory (UTF-16LE) that say which program wrote it
 _OLE_SPREADSHEET = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
@@ -209,7 +208,7 @@ def _parse_html(body: bytes, url: str | None, content_type: str | None, record: 
     # trafilatura turns tabs into spaces: text-layout tables are read from the page's own text
     page_cells = partial(cells.text_lines, "\n".join(page.page_lines))
     text = labels.to_simplified(page.main_text)
-    if len(re.sub(r"\s", "", text)) < _MIN_TEXT_CHARS and page.images:
+    if len(re.sub(r"\s", "", text)) < html.MIN_TEXT_CHARS and page.images:
         title = metadata.find_title([], page.meta, page.headline or page.html_title)
         record.update(kind="image_only", title=title, text=text,
                       reason=f"the main content is {page.images} image(s) and almost no text")
