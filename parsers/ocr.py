@@ -348,7 +348,7 @@ def _join(tokens: list[dict], number: int, to_points: float) -> list[Word]:
             groups.append([token])
     words = []
     for group in groups:
-        text = "".join(t["text"].strip() for t in group)
+        text = _corrected("".join(t["text"].strip() for t in group))
         x0 = min(int(t["left"]) for t in group)
         top = min(int(t["top"]) for t in group)
         x1 = max(_right(t) for t in group)
@@ -357,6 +357,17 @@ def _join(tokens: list[dict], number: int, to_points: float) -> list[Word]:
         words.append(Word(text, x0 * to_points, top * to_points, x1 * to_points, bottom * to_points,
                           number, round(confidence, 3)))
     return words
+
+
+# Misreads of the reports' fixed wording that Tesseract's chi_sim model makes (予 as 子):
+# the row labels are matched by their words
+_CONFUSIONS = (("子以", "予以"), ("不子", "不予"))
+
+
+def _corrected(text: str) -> str:
+    for wrong, right in _CONFUSIONS:
+        text = text.replace(wrong, right)
+    return text
 
 
 def _right(token: dict) -> int:
@@ -443,8 +454,10 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
     """The page's words with each ruled cell settled by what is printed inside it.
 
     A cell with no ink is blank whatever was read into it; a value cell (in a column of
-    numbers) whose first read is not a sure number is read again alone, as one line of
-    digits: Tesseract reads an isolated number better than a page of them."""
+    numbers) whose first read is not a sure number is read again alone, as digits:
+    Tesseract reads an isolated number better than a page of them (see ``_vote``). A label
+    cell read unsurely is read again alone too (a two-line label beside a column of digits
+    is where the page read goes astray), and kept when read more surely."""
     grey = np.asarray(page, dtype=np.uint8)
     ink = grey < _dark_threshold(grey)
     least = _MIN_INK * (72.0 / to_points / READ_DPI) ** 2  # at this page's resolution
@@ -453,8 +466,11 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
     boxes = [tuple(round(v * scale) for v in cell) for cell in grid.cells]
     for index, word in enumerate(words):
         x, y = (word.x0 + word.x1) / 2 / to_points, (word.top + word.bottom) / 2 / to_points
-        for cell, (x0, top, x1, bottom) in enumerate(boxes):
-            if x0 <= x < x1 and top <= y < bottom:
+        # a word centred on a ruling line (which the cells leave out) is in the cell beside it
+        for pad in (0, 2 * margin):
+            cell = next((c for c, (x0, top, x1, bottom) in enumerate(boxes)
+                         if x0 - pad <= x < x1 + pad and top - pad <= y < bottom + pad), None)
+            if cell is not None:
                 placed.setdefault(cell, []).append(index)
                 break
     numeric_columns = _numeric_columns(boxes, placed, words)
@@ -468,16 +484,15 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
               or _misread_digit([words[i] for i in inside])):
             again.append(cell)
     labels = [cell for cell, inside in placed.items() if boxes[cell][:3:2] not in numeric_columns
+              and not set(inside) & dropped
               and min(words[i].confidence or 0.0 for i in inside) < MIN_VALUE_CONFIDENCE
               and parse_value("".join(words[i].text for i in inside))[1] is None]
-    added: list[Word] = []
+    settled: dict[int, tuple[str, float]] = {}  # cell -> its text and confidence, read again
     for cell, (text, confidence) in zip(labels, _read_alone(page, [boxes[c] for c in labels], margin, LANGUAGE)):
         inside = [words[i] for i in placed[cell]]
-        if text and confidence > sum(w.confidence or 0.0 for w in inside) / len(inside):
-            x0, top, x1, bottom = boxes[cell]
-            dropped.update(placed[cell])
-            added.append(Word(text, x0 * to_points, top * to_points, x1 * to_points, bottom * to_points, number,
-                              round(confidence, 3)))
+        # a label read again is a label: a number there is not taken from the Chinese model
+        if text and parse_value(text)[1] is None and confidence > sum(w.confidence or 0.0 for w in inside) / len(inside):
+            settled[cell] = (_corrected(text), confidence)
     sheet = _read_alone(page, [boxes[c] for c in again], margin)
     reads: dict[int, list[tuple[str, float]]] = {}
     for cell, reading in zip(again, sheet):
@@ -493,7 +508,11 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
         text, confidence = _vote(candidates)
         x0, top, x1, bottom = boxes[cell]
         if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and confidence < SURE_CONFIDENCE:
-            continue  # no (sure) number read: the first read stands
+            continue  # no (sure) number read: the first read (or the label read again) stands
+        settled[cell] = (text, confidence)
+    added: list[Word] = []
+    for cell, (text, confidence) in settled.items():
+        x0, top, x1, bottom = boxes[cell]
         dropped.update(placed.get(cell, []))
         added.append(Word(text, x0 * to_points, top * to_points, x1 * to_points, bottom * to_points, number,
                           round(confidence, 3)))
