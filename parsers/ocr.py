@@ -459,7 +459,8 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
     cell read unsurely is read again alone too (a two-line label beside a column of digits
     is where the page read goes astray), and kept when read more surely."""
     grey = np.asarray(page, dtype=np.uint8)
-    ink = grey < _dark_threshold(grey)
+    threshold = _dark_threshold(grey)
+    ink = grey < threshold
     least = _MIN_INK * (72.0 / to_points / READ_DPI) ** 2  # at this page's resolution
     margin = max(2, round(_CELL_MARGIN * 72.0 / to_points / READ_DPI))
     placed: dict[int, list[int]] = {}  # cell index -> indexes of the words centred inside
@@ -499,16 +500,18 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
         inside = [words[i] for i in placed.get(cell, [])]
         first = ("".join(w.text for w in inside), min((w.confidence or 0.0 for w in inside), default=0.0))
         reads[cell] = [first, reading] if inside else [reading]
-    # where a number was read but the reads differ or are unsure, a third: the cell alone as one line
+    # where a number was read but the reads differ, two more: the cell alone as one line, as
+    # scanned and in black and white (each reads digits the other misses: a faint 4, a narrow 11)
     for cell, candidates in reads.items():
         numbers = [(t, c) for t, c in candidates if parse_value(t)[1] is not None]
-        if numbers and (len(numbers) < 2 or numbers[0][0] != numbers[1][0]) and max(c for _, c in numbers) < 1.0:
+        if numbers and (len(numbers) < 2 or numbers[0][0] != numbers[1][0]):
             candidates.append(_read_line(page, boxes[cell], margin))
+            candidates.append(_read_line(page, boxes[cell], margin, threshold))
     for cell, candidates in reads.items():
         text, confidence = _vote(candidates)
         x0, top, x1, bottom = boxes[cell]
-        if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and confidence < SURE_CONFIDENCE:
-            continue  # no (sure) number read: the first read (or the label read again) stands
+        if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and confidence < MIN_VALUE_CONFIDENCE:
+            continue  # no number read (outside a column of numbers: none trusted): the first read stands
         settled[cell] = (text, confidence)
     added: list[Word] = []
     for cell, (text, confidence) in settled.items():
@@ -520,31 +523,38 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
 
 
 def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
-    """One cell's value from its reads (text, confidence): two that agree on a number make it,
-    at the confidence that both misread the same way is unlikely; else the one sure number
-    read; else the most confident number at confidence 0 (null, with a warning)."""
+    """One cell's value from its reads (text, confidence). A number read by more reads than
+    any other, and by two at least, makes it, at the confidence that all of those misread
+    alike (unlikely); else (no two agree) the one sure number read; else the most confident
+    number at confidence 0 (null, with a warning). No number read: the first read stands."""
     numbers = [(t, c) for t, c in reads if parse_value(t)[1] is not None]
-    for i, (text, confidence) in enumerate(numbers):
-        for other, other_confidence in numbers[i + 1:]:
-            if other == text:
-                return text, 1 - (1 - confidence) * (1 - other_confidence)
     if not numbers:
         return reads[0]
+    by_text: dict[str, list[float]] = {}
+    for text, confidence in numbers:
+        by_text.setdefault(text, []).append(confidence)
+    ranked = sorted(by_text.items(), key=lambda item: -len(item[1]))
     best = max(numbers, key=lambda r: r[1])
+    if len(ranked[0][1]) >= 2:
+        if len(ranked) > 1 and len(ranked[1][1]) == len(ranked[0][1]):
+            return best[0], 0.0  # as many reads say another number: unsure
+        text, confidences = ranked[0]
+        return text, 1 - float(np.prod([1 - c for c in confidences]))
     sure = [r for r in numbers if r[1] >= SURE_CONFIDENCE]
     return best if len(sure) == 1 else (best[0], 0.0)
 
 
 def _numeric_columns(boxes: list[tuple[int, int, int, int]], placed: dict[int, list[int]],
                      words: list[Word]) -> set[tuple[int, int]]:
-    """The (x0, x1) of the columns of one-column cells most of whose printed cells read as numbers."""
+    """The (x0, x1) of the columns of one-column cells at least half of whose printed cells read as
+    numbers (in table 2 every value row is under a row of column titles)."""
     numbers: dict[tuple[int, int], list[bool]] = {}
     for cell, (x0, _, x1, _) in enumerate(boxes):
         inside = placed.get(cell)
         if inside:
             text = "".join(words[i].text for i in inside)
             numbers.setdefault((x0, x1), []).append(parse_value(text)[1] is not None)
-    return {column for column, read in numbers.items() if sum(read) * 2 > len(read)}
+    return {column for column, read in numbers.items() if sum(read) * 2 >= len(read)}
 
 
 def _misread_digit(words: list[Word]) -> bool:
@@ -564,10 +574,14 @@ def _may_be_number(words: list[Word]) -> bool:
     return len(words) > 1 or (words[0].confidence or 0.0) < sure
 
 
-def _read_line(page: Image.Image, box: tuple[int, int, int, int], margin: int) -> tuple[str, float]:
-    """One cell's digits read alone as a single line (``--psm 7``)."""
+def _read_line(page: Image.Image, box: tuple[int, int, int, int], margin: int,
+               threshold: int | None = None) -> tuple[str, float]:
+    """One cell's digits read alone as a single line (``--psm 7``); in black and white when
+    a ``threshold`` (grey level) is given."""
     x0, top, x1, bottom = box
     crop = page.crop((x0 + margin, top + margin, x1 - margin, bottom - margin))
+    if threshold is not None:
+        crop = crop.point(lambda v: 0 if v < threshold else 255)
     pad = (bottom - top) // 2
     sheet = Image.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
     sheet.paste(crop, (pad, pad))

@@ -129,3 +129,4 @@ def test_a_value_cell_read_twice_is_kept_only_when_the_reads_agree_or_one_is_sur
     assert ocr._vote([("-4", 0.64), ("-1", 0.84)]) == ("-1", 0.0)  # disagree, neither sure: null
     assert ocr._vote([("", 0.0), ("7", 0.95)]) == ("7", 0.95)  # missed by the page read, sure alone
     assert ocr._vote([("和", 0.3), ("", 0.0)]) == ("和", 0.3)  # no number read: the first read stands
+    assert ocr._vote([("4", 0.86), ("7", 0.28), ("7", 0.2), ("4", 0.9)])[1] == 0.0  # a tie: null
