@@ -17,6 +17,7 @@ lines with the same tolerance as a text layer.
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import io
 import shutil
@@ -31,6 +32,7 @@ from PIL import Image, ImageOps
 from parsers import ruled
 from parsers.cells import Line, parse_value
 from parsers.deadline import Deadline
+from parsers.keys import T3_ROWS
 from parsers.ruled import Rule
 from parsers.tables import Tables
 from parsers.words import Word, positioned_lines
@@ -65,6 +67,9 @@ _MAX_CELL_SLOTS = 40  # a region of more slots is the page around the tables, no
 _MIN_INK = 30
 _CELL_MARGIN = 4  # pixels at READ_DPI kept off a cell's sides (a line's blurred edge)
 _DIGITS = "0123456789.-"
+_MIN_LABEL_CHARS = 4  # shorter cell texts are not matched to a row label
+_LABEL_LIKENESS = 0.75  # difflib ratio: a misread label keeps this much of the template's
+_LABEL_MARGIN = 0.15  # ... and is this much closer to it than to any other label
 # A number read at this confidence or more is taken as read; under it, in a ruled value
 # cell, it is read again alone
 SURE_CONFIDENCE = 0.9
@@ -194,10 +199,21 @@ def table_lines(words: list[Word], rules: dict[int, list[Rule]]) -> list[Line]:
             out.extend(positioned_lines(pages[number]))
         for table in found:
             for row in table:
-                cells = [(cell or "").replace("\n", "") for cell in row if cell is not None]  # a merged cell once
+                cells = [_known_label((cell or "").replace("\n", "")) for cell in row if cell is not None]
                 if any(cells):
                     out.append(Line(cells, exact=True))
     return out
+
+
+def _known_label(text: str) -> str:
+    """A table 3 row label as the template prints it when OCR misread a character or two of it
+    (予以公开 as 闻以公开): the one template label it is close to, else the text as read."""
+    if len(text) < _MIN_LABEL_CHARS or parse_value(text)[1] is not None or any(
+            row.printed is not None and row.printed.search(text) for row in T3_ROWS):
+        return text
+    scores = sorted((difflib.SequenceMatcher(None, text, row.label).ratio(), row.label) for row in T3_ROWS)
+    (second, _), (best, label) = scores[-2], scores[-1]
+    return label if best >= _LABEL_LIKENESS and best - second >= _LABEL_MARGIN else text
 
 
 def positioned(words: list[Word]) -> list[Line]:
@@ -510,8 +526,9 @@ def _read_cells(page: Image.Image, words: list[Word], grid: Grid, scale: float, 
     for cell, candidates in reads.items():
         text, confidence = _vote(candidates)
         x0, top, x1, bottom = boxes[cell]
-        if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and confidence < MIN_VALUE_CONFIDENCE:
-            continue  # no number read (outside a column of numbers: none trusted): the first read stands
+        if parse_value(text)[1] is None or (x0, x1) not in numeric_columns and (
+                confidence < MIN_VALUE_CONFIDENCE or cell in settled):
+            continue  # no number read (outside a column of numbers: none trusted, a label read first)
         settled[cell] = (text, confidence)
     added: list[Word] = []
     for cell, (text, confidence) in settled.items():

@@ -50,8 +50,8 @@ def _assert_read_back(record: dict, spec: reports.ReportSpec) -> None:
     wrong = {k: (expected[k], values[k]) for k in printed if values.get(k) not in (None, expected[k])}
     uncaught = {k: v for k, v in wrong.items() if not set(checks.checks_involving(k)) & failed}
     assert not uncaught, f"misread values no check catches: {uncaught}"
-    # measured 177 of 198 on this scan (the rest null, none wrong); a regression drops below
-    assert len(right) / len(printed) >= 0.85, f"{len(right)} of {len(printed)} printed cells read right"
+    # the ruled grid read cell by cell: measured 198 of 198 on this scan (issue 16 asks ≥ 99%)
+    assert len(right) / len(printed) >= 0.99, f"{len(right)} of {len(printed)} printed cells read right"
     assert set(record["value_confidence"]) == {k for k, v in values.items() if v is not None} - set(record["inferred"])
     assert all(0.0 <= c <= 1.0 for c in record["value_confidence"].values())
     source = record["source"]["ocr"]
@@ -130,3 +130,10 @@ def test_a_value_cell_read_twice_is_kept_only_when_the_reads_agree_or_one_is_sur
     assert ocr._vote([("", 0.0), ("7", 0.95)]) == ("7", 0.95)  # missed by the page read, sure alone
     assert ocr._vote([("和", 0.3), ("", 0.0)]) == ("和", 0.3)  # no number read: the first read stands
     assert ocr._vote([("4", 0.86), ("7", 0.28), ("7", 0.2), ("4", 0.9)])[1] == 0.0  # a tie: null
+
+
+def test_a_misread_row_label_is_read_as_the_template_label_it_is_close_to() -> None:
+    assert ocr._known_label("(一闻以公开") == "(一)予以公开"  # 予 misread: the row is still found
+    assert ocr._known_label("5.属于三类内部事务信息") == "5.属于三类内部事务信息"  # found as read
+    # too short, or as close to two labels, or no label at all: kept as read
+    assert [ocr._known_label(t) for t in ("5人", "商业企业", "行政许可")] == ["5人", "商业企业", "行政许可"]
