@@ -12,6 +12,15 @@ ruling lines removed (they make Tesseract read a cell's digit as part of a line)
 brought to ``READ_DPI`` (Tesseract's LSTM reads 6-point table digits only when they are
 about 30 px tall). Boxes are returned in PDF points, so ``positioned_lines`` groups
 lines with the same tolerance as a text layer.
+
+A ruled table (every table of the official template is) is read on its drawn grid: the
+ruling lines found in the image are ``parsers.ruled.Rule``s and the words go through the
+PDF reader's ruled-table finder, cell by cell. Before that each cell is settled by what is
+printed inside it: no ink, blank; a value cell whose first read is not a sure number is
+read again alone, as digits (all of a page's such cells in one Tesseract call; where reads
+disagree, the cell alone twice more), and the number most reads agree on is its value, at
+a confidence combining theirs; disagreeing reads give a value of confidence 0, which the
+parser leaves null with a warning. A page without ruling lines is read by position.
 """
 
 from __future__ import annotations
