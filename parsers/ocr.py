@@ -51,9 +51,9 @@ LANGUAGE = "chi_sim"
 DIGITS_LANGUAGE = "eng"  # a cell's digits read alone: the Latin model reads them better than chi_sim
 READ_DPI = 300
 PAGE_TIMEOUT_SECONDS = 30.0
-# A scan's time cap grows by this per page: OCR costs 4–12 s a page on 2 shared cores,
-# where the whole text-layer parse is capped at 20 s.
-EXTRA_SECONDS_PER_PAGE = 30.0
+# A scan's time cap grows by this per page: OCR costs 10–35 s a page on 2 shared cores
+# (the page read, then its unsure cells read again), where a text-layer parse is capped at 20 s.
+EXTRA_SECONDS_PER_PAGE = 60.0
 MIN_SCAN_DPI = 100  # coarser scans print table digits a few pixels tall: OCR would guess them
 MAX_PAGES = 12  # a disclosure report has 3-8 pages; more is not one report
 # Below this Tesseract confidence a value is not trusted: null and a warning (measured on
@@ -72,6 +72,7 @@ _SKEW_DEGREES = 2.0  # scans are deskewed within ±this
 _JOIN_GAP = 0.6  # of the line height: tokens closer than this are one word (as a text layer's words)
 _DRAWN = 0.8  # of a slot's side: a ruling line drawn along this much of it separates two cells
 _MAX_CELL_SLOTS = 40  # a region of more slots is the page around the tables, not a merged cell
+_MAX_SLOTS = 6000  # a report page's tables cut it into some 600 slots
 # dark pixels at READ_DPI: fewer inside a cell is speckle, not a digit (a faint 6-point 0 has 90)
 _MIN_INK = 30
 _CELL_MARGIN = 4  # pixels at READ_DPI kept off a cell's sides (a line's blurred edge)
@@ -430,8 +431,8 @@ def _grid(across: np.ndarray, down: np.ndarray) -> Grid:
     for start, end in columns:
         for y0, y1 in _bands(down[:, start:end].any(axis=1)):
             rules.append(Rule((start + end) / 2, float(y0), (start + end) / 2, float(y1)))
-    if len(rows) < 2 or len(columns) < 2:
-        return Grid(rules, [])
+    if len(rows) < 2 or len(columns) < 2 or len(rows) * len(columns) > _MAX_SLOTS:
+        return Grid(rules, [])  # no grid, or a picture's texture rather than a table's
 
     def drawn_across(i: int, j: int) -> bool:  # the horizontal line rows[i] over slot column j
         (y0, y1), x0, x1 = rows[i], columns[j][1], columns[j + 1][0]
