@@ -78,8 +78,8 @@ _MIN_INK = 30
 _CELL_MARGIN = 4  # pixels at READ_DPI kept off a cell's sides (a line's blurred edge)
 _DIGITS = "0123456789.-"
 _MIN_LABEL_CHARS = 4  # shorter cell texts are not matched to a row label
-_LABEL_LIKENESS = 0.75  # difflib ratio: a misread label keeps this much of the template's
-_LABEL_MARGIN = 0.15  # ... and is this much closer to it than to any other label
+_LABEL_LIKENESS = 0.6  # difflib ratio: a misread label keeps this much of the template's
+_LABEL_MARGIN = 0.3  # ... and is this much closer to it than to any other (non-labels score 0.4 at most)
 # A number read at this confidence or more is taken as read; under it, in a ruled value
 # cell, it is read again alone
 SURE_CONFIDENCE = 0.9
