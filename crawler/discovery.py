@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from parsel import Selector
 
 from crawler import cues
+from parsers.html import image_pages
 
 # Roles of links, with the score that orders requests (higher first).
 SCORES = {
@@ -249,6 +250,10 @@ def discover(url: str, text: str, expected_context: str) -> Discovery:
     page_host = (urlsplit(url).hostname or "").lower()
     best: dict[str, Link] = {}
     raw_links = extract_links(url, text)
+    if context == "document":  # a 图片版 report page: its page images are its attachments
+        title = page_title(text)
+        raw_links += [RawLink(image["url"], image["text"] if cues.REPORT_TITLE.search(image["text"]) else title)
+                      for image in image_pages(text, url)]
     for raw in raw_links:
         if raw.url == url:
             continue

@@ -19,7 +19,6 @@ from parsers.zipcaps import over_cap as zip_over_cap
 SCHEMA_VERSION = 1
 TIME_CAP_SECONDS = 20.0
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
-_MIN_TEXT_CHARS = 40  # a page with less main text than this and images is an image report
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # stream names in an OLE file's directory (UTF-16LE) that say which program wrote it
 _OLE_SPREADSHEET = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
@@ -169,13 +168,18 @@ def _parse_scan(pages: Callable[[], list], record: dict, deadline: Deadline) -> 
         return
     unsure = ocr.unsure_values(scan.words)
     # which word each key is read from: the same table read with every number a sentinel
-    numbered = read_tables(cells.rows(ocr.table_lines(ocr.numbered(scan.words, unsure))))
+    numbered_words = ocr.numbered(scan.words, unsure)
+    numbered = read_tables(cells.rows(ocr.table_lines(numbered_words, scan.rules)))
+    if not numbered.found:
+        numbered = read_tables(cells.rows(ocr.positioned(numbered_words)))
     origins = ocr.value_origins(scan.words, numbered)
     amounts = {i for key, i in origins.items() if keys.value_type(key) == "decimal"
                and (scan.words[i].confidence or 0.0) < ocr.MIN_AMOUNT_CONFIDENCE}
     unsure |= amounts
     read = dict(record)
-    _parse_text(scan.text, ocr.table_lines(ocr.without(scan.words, unsure)), read, meta={}, html_title=None)
+    kept = ocr.without(scan.words, unsure)
+    _parse_text(scan.text, ocr.table_lines(kept, scan.rules), read, meta={}, html_title=None,
+                fallback=lambda: ocr.positioned(kept))
     if read["kind"] != "report":
         record["reason"] += f"; OCR of {scan.pages} page(s) read no report: {read['reason']}"
         return
@@ -205,7 +209,7 @@ def _parse_html(body: bytes, url: str | None, content_type: str | None, record: 
     page_cells = partial(cells.text_lines, "\n".join(page.page_lines))
     # a page without images cannot be an image report: spare converting its text twice
     text = labels.to_simplified(page.main_text) if page.images else ""
-    if page.images and len(re.sub(r"\s", "", text)) < _MIN_TEXT_CHARS:
+    if page.images and len(re.sub(r"\s", "", text)) < html.MIN_TEXT_CHARS:
         title = metadata.find_title([], page.meta, page.headline or page.html_title)
         record.update(kind="image_only", title=title, text=text,
                       reason=f"the main content is {page.images} image(s) and almost no text")

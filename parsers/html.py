@@ -186,6 +186,21 @@ def read(body: bytes, url: str | None, content_type: str | None) -> Page:
     return Page(main, visible_lines, table_lines, meta, html_title, headline, attachments, images, content_images)
 
 
+MIN_TEXT_CHARS = 40  # a page with less main text than this and images is a 图片版: its images are the report
+
+
+def image_pages(text: str, url: str) -> list[dict]:
+    """The page images of a 图片版 report page (main content: images and almost no text), as
+    attachments ({url, text}) for a crawler to fetch; [] for a page that prints its text."""
+    tree = lxml.html.document_fromstring(text or "<html></html>")
+    images = _content_images(tree, url)
+    if not images:
+        return []
+    main = trafilatura.extract(tree, url=url, include_tables=True, favor_recall=True, include_comments=False,
+                               deduplicate=False) or ""
+    return images if len(re.sub(r"\s", "", main)) < MIN_TEXT_CHARS else []
+
+
 # Chrome images (logos, banners, QR codes, icons) by their source or their container's class/id.
 _CHROME_IMAGE = re.compile(r"logo|icon|banner|qr|code|share|weixin|wechat|weibo|btn|button|arrow|bg|spacer|\.gif\b",
                            re.I)

@@ -261,3 +261,23 @@ def test_waf_challenge_is_told_from_an_ordinary_page():
     assert faults.waf_challenge(404, b"<html>Not Found</html>") is None
     scan = b"%PDF-1.4\n" + b"\x00WAf\x91" * 100  # compressed image bytes may spell anything
     assert faults.waf_challenge(200, scan) is None
+
+
+# A 图片版 report page that only shows its pages as <img> (no link to them), beside chrome.
+IMAGE_ONLY_REPORT_PAGE = """<html><head><title>某镇2023年政府信息公开工作年度报告_某县人民政府</title></head><body>
+<div class="header"><img src="/images/logo.png"><img src="/img/top-banner.jpg"></div>
+<div class="article-content"><h1>某镇2023年政府信息公开工作年度报告</h1>
+<p><img src="W020240115_001.jpg" alt="第1页"></p><p><img src="W020240115_002.tif"></p></div>
+<div class="footer"><img src="/upload/weixin-code.jpg"></div></body></html>"""
+
+
+def test_the_page_images_of_an_image_only_report_page_are_its_attachments():
+    url = "http://www.mz.gov.cn/zwgk/nb/202401/t20240115_1.html"
+    found = discover(url, IMAGE_ONLY_REPORT_PAGE, "document")
+    links = {link.url.rsplit("/", 1)[1]: (link.role, link.text, link.year) for link in found.links}
+    # the title of the page stands for the link text an <img> does not have: organ and year follow
+    assert links == {"W020240115_001.jpg": ("report_attachment", "某镇2023年政府信息公开工作年度报告", 2023),
+                     "W020240115_002.tif": ("report_attachment", "某镇2023年政府信息公开工作年度报告", 2023)}
+    # a page printing its report as text keeps its illustrations to itself
+    text_page = IMAGE_ONLY_REPORT_PAGE.replace("<p><img", "<p>" + "本年度主动公开政府信息情况如下。" * 10 + "<img", 1)
+    assert not [link for link in discover(url, text_page, "document").links if link.url.endswith((".jpg", ".tif"))]

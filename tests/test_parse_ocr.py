@@ -50,8 +50,8 @@ def _assert_read_back(record: dict, spec: reports.ReportSpec) -> None:
     wrong = {k: (expected[k], values[k]) for k in printed if values.get(k) not in (None, expected[k])}
     uncaught = {k: v for k, v in wrong.items() if not set(checks.checks_involving(k)) & failed}
     assert not uncaught, f"misread values no check catches: {uncaught}"
-    # measured 177 of 198 on this scan (the rest null, none wrong); a regression drops below
-    assert len(right) / len(printed) >= 0.85, f"{len(right)} of {len(printed)} printed cells read right"
+    # the ruled grid read cell by cell: measured 198 of 198 on this scan (issue 16 asks ≥ 99%)
+    assert len(right) / len(printed) >= 0.99, f"{len(right)} of {len(printed)} printed cells read right"
     assert set(record["value_confidence"]) == {k for k, v in values.items() if v is not None} - set(record["inferred"])
     assert all(0.0 <= c <= 1.0 for c in record["value_confidence"].values())
     source = record["source"]["ocr"]
@@ -86,3 +86,54 @@ def test_without_tesseract_a_scan_stays_image_only_and_says_why(monkeypatch) -> 
     record = parse_document(body)
     assert record["kind"] == "image_only" and record["values"] == {}
     assert "not OCR'd: Tesseract is not installed" in record["reason"]
+
+
+def _ruled_page():
+    """A 300 dpi page with one ruled table: a header cell merged over two columns above two
+    rows of two cells; the first row prints a 7 and a blank, the second a speck and a 0."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("L", (1200, 800), 250)
+    draw = ImageDraw.Draw(page)
+    xs, ys = (100, 500, 900), (100, 200, 300, 400)
+    for y in ys:
+        draw.line((xs[0], y, xs[-1], y), fill=20, width=3)
+    for x in xs:
+        draw.line((x, ys[0] if x != 500 else ys[1], x, ys[-1]), fill=20, width=3)
+    draw.text((280, 230), "7", fill=0, font_size=40)
+    draw.point((700, 350), fill=0)  # a speck of scanner dust in the blank cell below
+    draw.text((280, 330), "0", fill=0, font_size=40)
+    return page
+
+
+def test_the_grid_of_a_ruled_scan_is_its_cells_and_a_cell_without_ink_is_blank() -> None:
+    from parsers.words import Word
+
+    page, scale, grid = ocr.prepare(_ruled_page(), 300.0)
+    assert scale == 1.0
+    # the header spans both columns: one cell, not two
+    assert sorted((x1 - x0) // 100 for x0, _, x1, _ in grid.cells) == [3, 3, 3, 3, 7]
+    assert len(grid.cells) == 5 and all(rule.top == rule.bottom or rule.x0 == rule.x1 for rule in grid.rules)
+    to_points = 72 / 300
+    # Tesseract's page read put an unsure "8" in the empty cell: no ink there, so blank
+    words = [Word("7", 280 * to_points, 230 * to_points, 300 * to_points, 270 * to_points, 1, 0.97),
+             Word("8", 700 * to_points, 230 * to_points, 720 * to_points, 270 * to_points, 1, 0.41),
+             Word("0", 280 * to_points, 330 * to_points, 300 * to_points, 370 * to_points, 1, 0.95)]
+    kept = ocr._read_cells(page, words, grid, scale, 1, to_points)
+    assert sorted(w.text for w in kept) == ["0", "7"]
+
+
+def test_a_value_cell_read_twice_is_kept_only_when_the_reads_agree_or_one_is_sure() -> None:
+    assert ocr._vote([("14", 0.7), ("14", 0.8)]) == ("14", pytest.approx(0.94))
+    assert ocr._vote([("14", 0.7), ("4", 0.5), ("4", 0.6)]) == ("4", pytest.approx(0.8))
+    assert ocr._vote([("-4", 0.64), ("-1", 0.84)]) == ("-1", 0.0)  # disagree, neither sure: null
+    assert ocr._vote([("", 0.0), ("7", 0.95)]) == ("7", 0.95)  # missed by the page read, sure alone
+    assert ocr._vote([("和", 0.3), ("", 0.0)]) == ("和", 0.3)  # no number read: the first read stands
+    assert ocr._vote([("4", 0.86), ("7", 0.28), ("7", 0.2), ("4", 0.9)])[1] == 0.0  # a tie: null
+
+
+def test_a_misread_row_label_is_read_as_the_template_label_it_is_close_to() -> None:
+    assert ocr._known_label("(一闻以公开") == "(一)予以公开"  # 予 misread: the row is still found
+    assert ocr._known_label("5.属于三类内部事务信息") == "5.属于三类内部事务信息"  # found as read
+    # too short, or as close to two labels, or no label at all: kept as read
+    assert [ocr._known_label(t) for t in ("5人", "商业企业", "行政许可")] == ["5人", "商业企业", "行政许可"]
