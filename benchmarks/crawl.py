@@ -1,6 +1,6 @@
 """Crawl benchmark: the focused county_portals crawl against a plain breadth-first crawl.
 
-    python benchmarks/crawl.py [--portals 200] [--seed 1] [--depth 8]
+    python benchmarks/crawl.py [--portals 200] [--seed 1] [--depth 8] [--parse-processes N]
 
 Both crawls run on the same replica network (politeness off, robots.txt obeyed, the same
 portal domains) in child processes through the replica's proxy, whose attachment files are
@@ -36,12 +36,13 @@ FAST = {
 }
 
 
-def run_focused(registry: str, out: str) -> None:
+def run_focused(registry: str, out: str, parse_processes: int | None) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.cli import crawl_settings
 
-    process = CrawlerProcess(crawl_settings(Path(out) / "archive.db", FAST))
+    overrides = FAST if parse_processes is None else {**FAST, "OGI_PARSE_PROCESSES": parse_processes}
+    process = CrawlerProcess(crawl_settings(Path(out) / "archive.db", overrides))
     process.crawl("county_portals", portals=registry)
     process.start()
 
@@ -86,13 +87,14 @@ def found_reports(truth: dict, urls: set[str]) -> int:
     return sum(1 for r in truth["reports"] if r["url"] in urls or set(r.get("also_at") or ()) & urls)
 
 
-def measure(kind: str, replica, registry: Path, depth: int) -> dict:
+def measure(kind: str, replica, registry: Path, depth: int, parse_processes: int | None) -> dict:
     out = tempfile.mkdtemp(prefix=f"ogi-bench-{kind}-")
     before = len(replica.request_log)
     started, started_at = time.monotonic(), time.time()  # the proxy logs each request's time.time()
     env = {**os.environ, "http_proxy": replica.proxy_url}
     subprocess.run([sys.executable, __file__, "--child", kind, "--registry", str(registry), "--out", out,
-                    "--depth", str(depth)], cwd=ROOT, env=env, check=True)
+                    "--depth", str(depth)] + (["--parse-processes", str(parse_processes)] if parse_processes else []),
+                   cwd=ROOT, env=env, check=True)
     elapsed, ended_at = time.monotonic() - started, time.time()
     requests = replica.request_log[before:]
     # Both crawls are judged by what they fetched (the proxy's log), not by what they stored.
@@ -141,12 +143,14 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=8, help="depth limit of the breadth-first crawl")
     parser.add_argument("--render-portals", type=int, default=8,
                         help="county portals of the scripted-list network crawled for the rendering cost (0: skip)")
+    parser.add_argument("--parse-processes", type=int,
+                        help="the focused crawl's parse workers (default: the crawl's OGI_PARSE_PROCESSES)")
     parser.add_argument("--child", choices=("focused", "breadth_first"))
     parser.add_argument("--registry")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.child == "focused":
-        run_focused(args.registry, args.out)
+        run_focused(args.registry, args.out, args.parse_processes)
         return
     if args.child == "breadth_first":
         run_breadth_first(args.registry, args.out, args.depth)
@@ -166,7 +170,7 @@ def main() -> None:
     print(f"replica: seed {args.seed}, {sum(p['level'] == 'county' for p in truth['portals'])} county portals, "
           f"{len(truth['portals'])} portals in all, {len(truth['reports'])} report documents")
     try:
-        results = [measure(kind, replica, registry, args.depth) for kind in ("focused", "breadth_first")]
+        results = [measure(kind, replica, registry, args.depth, args.parse_processes) for kind in ("focused", "breadth_first")]
     finally:
         replica.stop()
     print(f"{'crawl':<14}{'requests':>10}{'pages':>8}{'fetching s':>12}{'pages/s':>9}{'end-to-end s':>14}"

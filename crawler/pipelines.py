@@ -142,8 +142,8 @@ class ArchivePipeline:
         try:
             await self._parse_and_store(item, fetch_id)
         finally:
-            # Its portal may now be finished (crawler.progress): what it holds is durable.
-            self.archive.flush()
+            # No commit per document: the batch commits on its own, and if this document
+            # finishes its portal, portal_finished commits it with the portal's record.
             self.crawler.signals.send_catch_log(signal=document_stored, token=item.progress_token)
 
     async def _parse_and_store(self, item: DocumentItem, fetch_id: int) -> None:

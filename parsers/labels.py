@@ -35,14 +35,35 @@ def _converted_chars() -> frozenset[str]:
 
 
 def to_simplified(text: str) -> str:
-    # most pages are Simplified already: a set test spares zhconv's per-character scan
-    if _converted_chars().isdisjoint(text):
+    # Most pages are Simplified already: a set test spares zhconv's per-character scan. A page
+    # with one Traditional character is converted line by line, only where a line needs it
+    # (no conversion spans a line break: zhconv's phrases hold none).
+    converted = _converted_chars()
+    if converted.isdisjoint(text):
         return text
-    return zhconv.convert(text, "zh-hans")
+    return "\n".join(
+        line if converted.isdisjoint(line)
+        else _simplified_short_line(line) if len(line) <= LONG_TEXT else zhconv.convert(line, "zh-hans")
+        for line in text.split("\n"))
+
+
+@lru_cache(maxsize=4096)
+def _simplified_short_line(line: str) -> str:
+    return zhconv.convert(line, "zh-hans")  # the same footers and labels recur page after page
 
 
 def normalise(text: str) -> str:
     """The form every label is matched in (the caller converts the script first)."""
+    # labels and headings recur in every document; a whole text is normalised uncached
+    return _normalised_label(text) if len(text) <= LONG_TEXT else _normalised(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalised_label(text: str) -> str:
+    return _normalised(text)
+
+
+def _normalised(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from parsers import keys, labels
 
 
@@ -12,15 +14,23 @@ def heading_positions(lines: list[str]) -> dict[str, int]:
     for i, line in enumerate(lines):
         if len(line) > 80:  # a heading is short; skip normalising prose
             continue
-        text = labels.normalise(line)
-        if len(text) > 40:
-            continue
-        for position, (key, pattern) in enumerate(keys.SECTION_PATTERNS):
-            if key not in found and position >= order and pattern.match(text):
+        for position in _headings_matched(line):
+            key = keys.SECTION_PATTERNS[position][0]
+            if key not in found and position >= order:
                 found[key] = i
                 order = position
                 break
     return found
+
+
+@lru_cache(maxsize=16384)
+def _headings_matched(line: str) -> tuple[int, ...]:
+    """Positions in keys.SECTION_PATTERNS of the headings ``line`` reads as (the same short
+    lines, menus and footers, recur on every page of a portal)."""
+    text = labels.normalise(line)
+    if len(text) > 40:
+        return ()
+    return tuple(position for position, (_, pattern) in enumerate(keys.SECTION_PATTERNS) if pattern.match(text))
 
 
 def split(lines: list[str], positions: dict[str, int]) -> dict[str, str]:
