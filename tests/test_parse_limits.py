@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from crawler.replica import render, reports
+from crawler.replica.faults import one_page_pdf
 from parsers import parse_document, zipcaps
 
 CAP_SECONDS = 30
@@ -112,7 +113,7 @@ def test_each_zip_cap_names_itself(members: dict[str, bytes], named: str) -> Non
 def _pdf_of_text_operations(count: int) -> bytes:
     """A valid one-page PDF whose content stream shows ``count`` one-glyph strings."""
     operations = "".join(f"1 0 0 1 {40 + n % 500} {800 - (n // 500) % 760} Tm (a) Tj\n" for n in range(count))
-    return _one_page_pdf(f"BT /F1 1 Tf\n{operations}ET".encode())
+    return one_page_pdf(f"BT /F1 1 Tf\n{operations}ET".encode())
 
 
 def _pdf_of_dashes() -> bytes:
@@ -120,28 +121,7 @@ def _pdf_of_dashes() -> bytes:
     too far from the next to join it: as many table edges as a page can hold."""
     dashes = "".join(f"{x} {y} m {x + 3.5} {y} l {x + 3.5} {y} m {x + 3.5} {y + 3.5} l\n"
                      for y in range(0, 840, 4) for x in range(0, 590, 7))
-    return _one_page_pdf(f"0.1 w\n{dashes}S\nBT /F1 9 Tf 100 100 Td (report) Tj ET".encode())
-
-
-def _one_page_pdf(stream: bytes) -> bytes:
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return one_page_pdf(f"0.1 w\n{dashes}S\nBT /F1 9 Tf 100 100 Td (report) Tj ET".encode())
 
 
 def test_one_page_of_150000_text_operations_stays_inside_the_caps(tmp_path: Path) -> None:

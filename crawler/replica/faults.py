@@ -180,7 +180,11 @@ _DOCX_RELS = (
 @lru_cache(maxsize=1)
 def dense_pdf() -> bytes:
     """A valid one-page PDF whose content stream is DENSE_PDF_OPERATIONS one-glyph text objects."""
-    stream = b"BT /F1 1 Tf 0 0 Td (x) Tj ET\n" * DENSE_PDF_OPERATIONS
+    return one_page_pdf(b"BT /F1 1 Tf 0 0 Td (x) Tj ET\n" * DENSE_PDF_OPERATIONS)
+
+
+def one_page_pdf(stream: bytes) -> bytes:
+    """A valid one-page PDF (Helvetica as /F1) drawing ``stream``."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
