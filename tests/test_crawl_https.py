@@ -9,39 +9,24 @@ with ``http_proxy`` and ``https_proxy`` both set.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections import defaultdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from crawler.replica.network import build_network
 from crawler.replica.server import serve_in_thread
+from test_crawl_replica import crawl_process
 
-ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS": "32",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "8", "DOWNLOAD_TIMEOUT": "25", "RETRY_BACKOFF_BASE": "0.1",
-            "LOG_LEVEL": "INFO"}
 
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
     network = build_network(seed=1, https=True)
     replica = serve_in_thread(network)
-    tmp = tmp_path_factory.mktemp("https")
-    registry = tmp / "portals.csv"
-    registry.write_text(network.registry_csv(), encoding="utf-8")
-    archive = tmp / "archive.db"
-    command = [sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", f"portals={registry}",
-               "-s", f"OGI_ARCHIVE={archive}", *(arg for k, v in SETTINGS.items() for arg in ("-s", f"{k}={v}"))]
-    proxy = replica.proxy_url
-    env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy}
     try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+        done, archive = crawl_process(replica, tmp_path_factory.mktemp("https"), timeout=420)
     finally:
         replica.stop()
     return done, network, list(replica.request_log), sqlite3.connect(archive)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -29,12 +26,9 @@ from crawler.browser import RENDER_META, RenderMiddleware
 from crawler.replica.network import build_network
 from crawler.replica.scripted import PAGE_SIZE, Scripted
 from crawler.replica.server import serve_in_thread
+from test_crawl_replica import crawl_process
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS": "32",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "8", "DOWNLOAD_TIMEOUT": "25", "RETRY_BACKOFF_BASE": "0.1",
-            "LOG_LEVEL": "INFO"}
 
 
 def _need_chromium() -> None:
@@ -47,20 +41,11 @@ def crawl(tmp_path_factory):
     _need_chromium()
     network = build_network(seed=1, scripted=True)
     replica = serve_in_thread(network)
-    tmp = tmp_path_factory.mktemp("rendered")
-    registry = tmp / "portals.csv"
-    registry.write_text(network.registry_csv(), encoding="utf-8")
-    archive = tmp / "archive.db"
-    command = [sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", f"portals={registry}",
-               "-s", f"OGI_ARCHIVE={archive}", *(arg for k, v in SETTINGS.items() for arg in ("-s", f"{k}={v}"))]
-    proxy = replica.proxy_url
-    env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy}
     try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        done, archive = crawl_process(replica, tmp_path_factory.mktemp("rendered"), timeout=600)
     finally:
         replica.stop()
-    db = sqlite3.connect(archive)
-    return done, network, list(replica.request_log), db
+    return done, network, list(replica.request_log), sqlite3.connect(archive)
 
 
 def _stats(db) -> dict:

@@ -57,17 +57,25 @@ class Crawl:
         return list(self.db.execute("SELECT url, final_url, error FROM fetches WHERE error IS NOT NULL"))
 
 
-def run_crawl(replica, tmp: Path) -> Crawl:
+def crawl_process(replica, tmp: Path, timeout: float = CRAWL_TIMEOUT) -> tuple[subprocess.CompletedProcess, Path]:
+    """`scrapy crawl county_portals` of the replica's registry through its proxy (http and https),
+    into ``tmp/archive.db``: the finished process and the archive's path."""
     registry = tmp / "portals.csv"
     registry.write_text(replica.network.registry_csv(), encoding="utf-8")
     archive = tmp / "archive.db"
-    before = len(replica.request_log)
     command = [sys.executable, "-m", "scrapy", "crawl", "county_portals", "-a", f"portals={registry}",
                "-s", f"OGI_ARCHIVE={archive}"]
     for name, value in TEST_SETTINGS.items():
         command += ["-s", f"{name}={value}"]
-    env = {**os.environ, "http_proxy": replica.proxy_url, "HTTP_PROXY": replica.proxy_url}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+    proxy = replica.proxy_url
+    env = {**os.environ, "http_proxy": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return done, archive
+
+
+def run_crawl(replica, tmp: Path) -> Crawl:
+    before = len(replica.request_log)
+    done, archive = crawl_process(replica, tmp)
     truth = replica.truth
     return Crawl(truth["seed"], truth["faults"], truth, list(replica.request_log[before:]),
                  sqlite3.connect(archive), done.returncode, done.stderr)
